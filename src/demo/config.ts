@@ -1,0 +1,13 @@
+import type { Phase3Config } from '../engine/config';
+
+/**
+ * The short form of each task that `phase3 demo` runs (the whole suite in minutes). The API
+ * query reads from the database, as the user's API does; full-length runs are for real targets.
+ */
+export function demoConfig(graphqlUrl: string): Phase3Config {
+  return {
+    target: { url: graphqlUrl },
+    request: { query: 'query Users($limit: Int) { users(limit: $limit) { id name } }', variables: { limit: 10 }, operationName: 'Users' },
+    api: { requests: 5000, connections: 100, timeoutMs: 10_000 },
+  };
+}

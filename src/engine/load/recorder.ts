@@ -1,0 +1,189 @@
+import type { LatencySummary, LoadIntervalPoint } from '../../shared/result';
+import {
+  createHistogram,
+  encodeHistogram,
+  percentileMs,
+  recordMs,
+  summarize,
+  type LatencyHistogram,
+} from '../histogram';
+
+/** How one request ended. Exactly one outcome per attempted request, so the counts add up. */
+export type Outcome = 'ok' | 'non2xx' | 'graphqlError' | 'timeout' | 'connectionError';
+
+export interface LoadCounts {
+  requests: number;
+  succeeded: number;
+  non2xx: number;
+  graphqlErrors: number;
+  timeouts: number;
+  connectionErrors: number;
+}
+
+export interface IntervalSnapshot {
+  point: LoadIntervalPoint;
+  /** This interval's latency histogram, encoded to cross threads. */
+  histogram: string;
+  correctedHistogram?: string;
+}
+
+const emptyCounts = (): LoadCounts => ({
+  requests: 0, succeeded: 0, non2xx: 0, graphqlErrors: 0, timeouts: 0, connectionErrors: 0,
+});
+
+const errorsOf = (c: LoadCounts): number => c.non2xx + c.graphqlErrors + c.timeouts + c.connectionErrors;
+
+/**
+ * Counts outcomes and records latencies into one histogram per interval; each interval is merged
+ * into the total when it closes. Latency is recorded for every response that came back (2xx or
+ * not), never for timeouts or connection errors, which have no response time.
+ */
+export class LoadRecorder {
+  private readonly total = emptyCounts();
+  private interval = emptyCounts();
+  private readonly totalHistogram = createHistogram();
+  private intervalHistogram = createHistogram();
+  private readonly totalCorrected: LatencyHistogram | null;
+  private intervalCorrected: LatencyHistogram | null;
+  private readonly statusCodes = new Map<number, number>();
+  private readonly startedAt: number;
+  private lastIntervalAt: number;
+  private lastOutcomeAt: number;
+
+  constructor(private readonly options: { corrected: boolean; now?: () => number }) {
+    this.totalCorrected = options.corrected ? createHistogram() : null;
+    this.intervalCorrected = options.corrected ? createHistogram() : null;
+    this.startedAt = this.now();
+    this.lastIntervalAt = this.startedAt;
+    this.lastOutcomeAt = this.startedAt;
+  }
+
+  private now(): number {
+    return this.options.now ? this.options.now() : performance.now();
+  }
+
+  /** A response came back. `correctedMs` is measured from the intended send time (rate mode). */
+  response(statusCode: number, latencyMs: number, hasGraphqlErrors: boolean, correctedMs?: number): void {
+    this.statusCodes.set(statusCode, (this.statusCodes.get(statusCode) ?? 0) + 1);
+    const outcome: Outcome = statusCode < 200 || statusCode > 299 ? 'non2xx' : hasGraphqlErrors ? 'graphqlError' : 'ok';
+    this.count(outcome);
+    recordMs(this.intervalHistogram, latencyMs);
+    if (this.intervalCorrected && correctedMs !== undefined) recordMs(this.intervalCorrected, correctedMs);
+  }
+
+  timeout(correctedMs?: number): void {
+    this.count('timeout');
+    // A user who waited until the timeout felt at least that long: the corrected view keeps it.
+    if (this.intervalCorrected && correctedMs !== undefined) recordMs(this.intervalCorrected, correctedMs);
+  }
+
+  connectionError(): void {
+    this.count('connectionError');
+  }
+
+  private count(outcome: Outcome): void {
+    this.lastOutcomeAt = this.now();
+    for (const c of [this.total, this.interval]) {
+      c.requests++;
+      switch (outcome) {
+        case 'ok': c.succeeded++; break;
+        case 'non2xx': c.non2xx++; break;
+        case 'graphqlError': c.graphqlErrors++; break;
+        case 'timeout': c.timeouts++; break;
+        case 'connectionError': c.connectionErrors++; break;
+      }
+    }
+  }
+
+  /** Closes the current interval: merges it into the total and returns it for the series. */
+  closeInterval(extra: Partial<LoadIntervalPoint> = {}): IntervalSnapshot {
+    const now = this.now();
+    const seconds = Math.max((now - this.lastIntervalAt) / 1000, 1e-3);
+    const counts = this.interval;
+    const point: LoadIntervalPoint = {
+      t: Math.round(((now - this.startedAt) / 1000) * 1000) / 1000,
+      requests: counts.requests,
+      errors: errorsOf(counts),
+      timeouts: counts.timeouts,
+      rps: Math.round((counts.requests / seconds) * 10) / 10,
+      p50: percentileMs(this.intervalHistogram, 50),
+      p95: percentileMs(this.intervalHistogram, 95),
+      p99: percentileMs(this.intervalHistogram, 99),
+      ...extra,
+    };
+    const snapshot: IntervalSnapshot = { point, histogram: encodeHistogram(this.intervalHistogram) };
+    this.totalHistogram.add(this.intervalHistogram);
+    this.intervalHistogram.reset();
+    if (this.intervalCorrected && this.totalCorrected) {
+      point.correctedP99 = percentileMs(this.intervalCorrected, 99);
+      snapshot.correctedHistogram = encodeHistogram(this.intervalCorrected);
+      this.totalCorrected.add(this.intervalCorrected);
+      this.intervalCorrected.reset();
+    }
+    this.interval = emptyCounts();
+    this.lastIntervalAt = now;
+    return snapshot;
+  }
+
+  /** True when nothing happened since the last interval closed. */
+  get intervalIsEmpty(): boolean {
+    return this.interval.requests === 0;
+  }
+
+  get counts(): Readonly<LoadCounts> {
+    return this.total;
+  }
+
+  get errors(): number {
+    return errorsOf(this.total);
+  }
+
+  get elapsedS(): number {
+    return (this.now() - this.startedAt) / 1000;
+  }
+
+  /** Seconds from the start to the last request's outcome: the span throughput is over. */
+  get activeS(): number {
+    return (this.lastOutcomeAt - this.startedAt) / 1000;
+  }
+
+  latency(): LatencySummary | null {
+    return summarize(this.totalHistogram);
+  }
+
+  correctedLatency(): LatencySummary | null {
+    return this.totalCorrected ? summarize(this.totalCorrected) : null;
+  }
+
+  encodedTotal(): string {
+    return encodeHistogram(this.totalHistogram);
+  }
+
+  encodedCorrectedTotal(): string | undefined {
+    return this.totalCorrected ? encodeHistogram(this.totalCorrected) : undefined;
+  }
+
+  statusCodeCounts(): Record<string, number> {
+    return Object.fromEntries([...this.statusCodes.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
+  }
+
+  destroy(): void {
+    for (const h of [this.totalHistogram, this.intervalHistogram, this.totalCorrected, this.intervalCorrected]) h?.destroy();
+  }
+}
+
+/**
+ * True when a GraphQL response body carries a non-empty `errors` array. Most bodies have no
+ * `"errors"` key at all, so the JSON parse is only paid for the ones that might.
+ */
+export function hasGraphqlErrors(body: string): boolean {
+  if (body.indexOf('"errors"') === -1) return false;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!parsed || typeof parsed !== 'object') return false;
+    const errors = (parsed as { errors?: unknown }).errors;
+    return Array.isArray(errors) && errors.length > 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,194 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LoadedConfig } from './config';
+import { parseJson } from './config';
+import { InputError } from './errors';
+import type { ApiOptions } from './tasks/api';
+import { isLoopbackHost, type HttpRequestSpec } from './load/target';
+import { redactUrl } from './redact';
+import type { TaskSpec } from '../shared/protocol';
+import { TASK_IDS, type RunTarget, type TaskId } from '../shared/result';
+import { IMPLEMENTED_TASKS } from './tasks';
+
+/** What the command line (or the extension) may set over the config file. */
+export interface Overrides {
+  url?: string;
+  bodyFile?: string;
+  requests?: number;
+  connections?: number;
+  durationS?: number;
+  rate?: number;
+  timeoutMs?: number;
+  dbUrl?: string;
+  allowRemote?: boolean;
+}
+
+export interface RunPlan {
+  tasks: TaskSpec[];
+  /** Asked for but not built yet: reported as such, never faked. */
+  notImplemented: TaskId[];
+  /** The request sent once before any load, when a task loads the API. */
+  preflight: HttpRequestSpec | null;
+  /** For the result file: passwords and tokens already redacted. */
+  target: RunTarget;
+  /** Values that must never appear in output (tokens, passwords). */
+  secrets: string[];
+  /** The database URL with its password, for tasks that connect (never written anywhere). */
+  dbUrl: string | null;
+}
+
+export const DEFAULTS = {
+  requests: 1000,
+  connections: 100,
+  timeoutMs: 10_000,
+  maxDurationS: 600,
+  intervalMs: 1000,
+  query: '{ __typename }',
+} as const;
+
+export function parseTaskList(words: readonly string[]): TaskId[] {
+  const tasks: TaskId[] = [];
+  for (const word of words) {
+    if (word === 'all') tasks.push(...TASK_IDS);
+    else if ((TASK_IDS as readonly string[]).includes(word)) tasks.push(word as TaskId);
+    else throw new InputError(`unknown task "${word}": expected one of ${[...TASK_IDS, 'all'].join(', ')}`);
+  }
+  return [...new Set(tasks)];
+}
+
+/** The request body: a body file (ab -p query.json), an inline query, or `{ __typename }`. */
+function resolveBody(loaded: LoadedConfig, overrides: Overrides, cwd: string): string {
+  const request = loaded.config.request ?? {};
+  const file = overrides.bodyFile ? path.resolve(cwd, overrides.bodyFile) : request.bodyFile ? path.resolve(loaded.baseDir, request.bodyFile) : null;
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const where = overrides.bodyFile ? '--body' : `${loaded.file}: $.request.bodyFile`;
+      throw new InputError(`${where}: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`);
+    }
+    const body = parseJson(text, file);
+    if (!body || typeof body !== 'object' || typeof (body as { query?: unknown }).query !== 'string') {
+      throw new InputError(`${file}: $.query: expected a GraphQL query string`);
+    }
+    return JSON.stringify(body);
+  }
+  const query = request.query ?? DEFAULTS.query;
+  return JSON.stringify({
+    query,
+    ...(request.variables ? { variables: request.variables } : {}),
+    ...(request.operationName ? { operationName: request.operationName } : {}),
+  });
+}
+
+function resolveHeaders(loaded: LoadedConfig, env: NodeJS.ProcessEnv, secrets: string[]): Record<string, string> {
+  const target = loaded.config.target ?? {};
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...(target.headers ?? {}) };
+  if (target.authorizationEnv) {
+    const value = env[target.authorizationEnv];
+    if (!value) {
+      throw new InputError(`${loaded.file ?? 'config'}: $.target.authorizationEnv: environment variable ${target.authorizationEnv} is not set`);
+    }
+    headers.authorization = value;
+    secrets.push(value, value.replace(/^Bearer\s+/i, ''));
+  }
+  return headers;
+}
+
+function resolveDbUrl(loaded: LoadedConfig, overrides: Overrides, env: NodeJS.ProcessEnv, secrets: string[]): string | null {
+  const raw = overrides.dbUrl ?? env.PHASE3_DB_URL ?? loaded.config.database?.url ?? null;
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InputError(`database URL is not a URL: ${redactUrl(raw)}`);
+  }
+  const passwordEnv = loaded.config.database?.passwordEnv;
+  if (passwordEnv && !url.password) {
+    const password = env[passwordEnv];
+    if (!password) throw new InputError(`${loaded.file ?? 'config'}: $.database.passwordEnv: environment variable ${passwordEnv} is not set`);
+    url.password = password;
+  }
+  if (url.password) secrets.push(decodeURIComponent(url.password));
+  return url.toString();
+}
+
+function positive(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value <= 0) throw new InputError(`${name}: expected a positive number, got ${value}`);
+  return value;
+}
+
+/**
+ * Turns the config, the command line's overrides and the environment into what each task runs.
+ * Everything a user can get wrong is checked here, before any load is sent.
+ */
+export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, overrides: Overrides, env: NodeJS.ProcessEnv, cwd: string): RunPlan {
+  const config = loaded.config;
+  const secrets: string[] = [];
+  const thresholds = { ...(config.thresholds ?? {}) };
+  const implemented = taskIds.filter((t) => IMPLEMENTED_TASKS.includes(t));
+  const notImplemented = taskIds.filter((t) => !IMPLEMENTED_TASKS.includes(t));
+  const needsApi = implemented.includes('api');
+
+  const rawUrl = overrides.url ?? config.target?.url;
+  let request: HttpRequestSpec | null = null;
+  if (needsApi) {
+    if (!rawUrl) throw new InputError('no target URL: pass --url URL or set target.url in phase3.config.json');
+    let url: URL;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      throw new InputError(`${overrides.url ? '--url' : '$.target.url'}: not a URL: ${redactUrl(rawUrl)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new InputError(`${overrides.url ? '--url' : '$.target.url'}: expected an http:// or https:// URL, got ${url.protocol}`);
+    }
+    if (!isLoopbackHost(url.hostname) && !(overrides.allowRemote || config.target?.allowRemote)) {
+      throw new InputError(`refusing to send load to ${url.host}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
+    }
+    const api = config.api ?? {};
+    const timeoutMs = positive('--timeout', overrides.timeoutMs) ?? api.timeoutMs ?? DEFAULTS.timeoutMs;
+    if (timeoutMs < 1000) throw new InputError(`--timeout: expected at least 1000 ms, got ${timeoutMs}`);
+    request = { url: url.toString(), method: 'POST', headers: resolveHeaders(loaded, env, secrets), body: resolveBody(loaded, overrides, cwd), timeoutMs };
+  }
+
+  const tasks: TaskSpec[] = [];
+  if (needsApi && request) {
+    const api = config.api ?? {};
+    const connections = positive('--connections', overrides.connections) ?? api.connections ?? DEFAULTS.connections;
+    const durationS = positive('--duration', overrides.durationS) ?? (overrides.requests === undefined ? api.durationS : undefined);
+    const rate = positive('--rate', overrides.rate) ?? api.rate;
+    const requests = durationS === undefined ? positive('--requests', overrides.requests) ?? api.requests ?? DEFAULTS.requests : undefined;
+    if (!Number.isInteger(connections)) throw new InputError(`--connections: expected a whole number, got ${connections}`);
+    if (requests !== undefined && !Number.isInteger(requests)) throw new InputError(`--requests: expected a whole number, got ${requests}`);
+    if (requests !== undefined && rate === undefined && requests < connections) {
+      throw new InputError(`--requests (${requests}) must be at least --connections (${connections}): every connection sends at least one request`);
+    }
+    const expectedS = durationS ?? (rate !== undefined && requests !== undefined ? requests / rate : undefined);
+    const options: ApiOptions = {
+      request,
+      connections,
+      requests,
+      durationS,
+      rate,
+      // A count run gets a bound too, so a dead server cannot keep it going for ever.
+      maxDurationS: api.maxDurationS ?? (expectedS !== undefined ? expectedS + request.timeoutMs / 1000 + 5 : DEFAULTS.maxDurationS),
+      intervalMs: DEFAULTS.intervalMs,
+    };
+    tasks.push({ task: 'api', options, thresholds });
+  }
+
+  const dbUrl = resolveDbUrl(loaded, overrides, env, secrets);
+  return {
+    tasks,
+    notImplemented,
+    preflight: request,
+    target: { url: rawUrl ? redactUrl(rawUrl) : null, db: dbUrl ? redactUrl(dbUrl) : null },
+    secrets: [...new Set(secrets)],
+    dbUrl,
+  };
+}

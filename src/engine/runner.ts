@@ -1,0 +1,147 @@
+import { Worker } from 'node:worker_threads';
+import type { RunResult, TaskId, TaskResult } from '../shared/result';
+import { assertNever, type TaskEvent, type TaskSpec, type WorkerCommand, type WorkerMessage } from '../shared/protocol';
+import { createHistogram, encodeHistogram, mergeEncoded } from './histogram';
+import { InputError } from './errors';
+import { preflight, type PreflightReport } from './preflight';
+import { newRunId } from './results';
+import type { RunPlan } from './plan';
+import { runTask } from './tasks';
+import { TOOL } from './tool';
+
+export interface RunHooks {
+  /** Every task event, as it arrives. */
+  onEvent?(event: TaskEvent): void;
+  onPreflight?(report: PreflightReport): void;
+  onTaskStart?(task: TaskId): void;
+  onTaskEnd?(task: TaskId, result: TaskResult): void;
+}
+
+export interface RunOptions extends RunHooks {
+  signal: AbortSignal;
+  /** dist/worker.js. Without it tasks run on the calling thread (tests, benchmarks). */
+  workerPath?: string;
+  /** How long a cancelled worker gets to report before it is terminated. */
+  cancelGraceMs?: number;
+  demo?: boolean;
+}
+
+/**
+ * Runs a plan's tasks one after another, each in its own worker thread, and gathers the run
+ * result. A pre-flight request goes first: if it fails, nothing is sent and InputError is thrown.
+ */
+export async function executeRun(plan: RunPlan, options: RunOptions): Promise<RunResult> {
+  if (plan.preflight) {
+    const report = await preflight(plan.preflight, options.signal);
+    options.onPreflight?.(report);
+  }
+  const startedAt = new Date().toISOString();
+  const tasks: RunResult['tasks'] = {};
+  for (const spec of plan.tasks) {
+    if (options.signal.aborted) break;
+    options.onTaskStart?.(spec.task);
+    const result = options.workerPath
+      ? await runInWorker(spec, options.workerPath, options)
+      : await runTask(spec, { emit: (e) => options.onEvent?.(e), signal: options.signal, thresholds: spec.thresholds });
+    tasks[spec.task] = result;
+    options.onTaskEnd?.(spec.task, result);
+  }
+  return {
+    schemaVersion: 1,
+    tool: TOOL,
+    runId: newRunId(new Date(startedAt)),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    target: plan.target,
+    ...(options.demo ? { demo: true } : {}),
+    tasks,
+  };
+}
+
+/**
+ * What the host saw of a task's progress: the series and the merged histogram. If the worker
+ * dies or must be terminated, this is what was measured and it is kept.
+ */
+class StreamedProgress {
+  readonly series: TaskResult['series'] = [];
+  private readonly histogram = createHistogram();
+  readonly startedAt = new Date().toISOString();
+
+  add(event: Extract<TaskEvent, { type: 'interval' }>): void {
+    this.series.push(event.point);
+    mergeEncoded(this.histogram, event.histogram);
+  }
+
+  toResult(status: TaskResult['status'], error: string): TaskResult {
+    const requests = this.series.reduce((n, p) => n + p.requests, 0);
+    const errors = this.series.reduce((n, p) => n + p.errors, 0);
+    const result: TaskResult = {
+      status,
+      error,
+      // Only what the stream carries; criteria need the task's full accounting, so none here.
+      metrics: { requests, errors, partial: true },
+      criteria: [],
+      series: this.series,
+      histogram: this.histogram.totalCount ? encodeHistogram(this.histogram) : undefined,
+      startedAt: this.startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+    this.histogram.destroy();
+    return result;
+  }
+}
+
+function runInWorker(spec: TaskSpec, workerPath: string, options: RunOptions): Promise<TaskResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerPath);
+    const progress = new StreamedProgress();
+    let settled = false;
+    let terminateTimer: NodeJS.Timeout | null = null;
+
+    const finish = (outcome: { result: TaskResult } | { error: Error }): void => {
+      if (settled) return;
+      settled = true;
+      options.signal.removeEventListener('abort', onAbort);
+      if (terminateTimer) clearTimeout(terminateTimer);
+      if ('result' in outcome) resolve(outcome.result);
+      else reject(outcome.error);
+    };
+    const send = (command: WorkerCommand): void => worker.postMessage(command);
+    function onAbort(): void {
+      send({ type: 'cancel' });
+      terminateTimer = setTimeout(() => {
+        void worker.terminate();
+        finish({ result: progress.toResult('cancelled', 'cancelled; the worker did not stop within the grace period') });
+      }, options.cancelGraceMs ?? 5000);
+    }
+
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'interval':
+          progress.add(message);
+          options.onEvent?.(message);
+          return;
+        case 'log':
+          options.onEvent?.(message);
+          return;
+        case 'result':
+          finish({ result: message.result });
+          return;
+        case 'failed':
+          if (message.input) finish({ error: new InputError(message.error) });
+          else finish({ result: progress.toResult('error', message.error) });
+          return;
+        default:
+          assertNever(message);
+      }
+    });
+    worker.on('error', (err) => finish({ result: progress.toResult('error', `the ${spec.task} worker crashed: ${err.message}`) }));
+    worker.on('exit', (code) => {
+      finish({ result: progress.toResult(options.signal.aborted ? 'cancelled' : 'error', `the ${spec.task} worker exited (code ${code}) before reporting a result`) });
+    });
+
+    send({ type: 'start', spec });
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

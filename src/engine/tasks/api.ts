@@ -1,0 +1,139 @@
+import type { ApiMetrics, LoadIntervalPoint, TaskResult } from '../../shared/result';
+import type { TaskEvent } from '../../shared/protocol';
+import { evaluateCriteria } from '../criteria';
+import { LoadRecorder } from '../load/recorder';
+import { runClosedLoop } from '../load/closedLoop';
+import { runOpenLoop } from '../load/openLoop';
+import type { HttpRequestSpec } from '../load/target';
+
+/** The `api` task's options, fully resolved (serializable: they cross into the worker). */
+export interface ApiOptions {
+  request: HttpRequestSpec;
+  connections: number;
+  /** Total requests (ab -n); with `rate`, how many arrivals to schedule. */
+  requests?: number;
+  /** Run for a time instead of a count. */
+  durationS?: number;
+  /** Open model: constant arrival rate, requests per second. */
+  rate?: number;
+  /** Hard bound on the run's length, whatever the count says. */
+  maxDurationS: number;
+  /** Series interval. */
+  intervalMs: number;
+}
+
+export interface TaskContext {
+  emit(event: TaskEvent): void;
+  signal: AbortSignal;
+  thresholds: Readonly<Record<string, number>>;
+}
+
+export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise<TaskResult> {
+  const startedAt = new Date().toISOString();
+  const rateMode = options.rate !== undefined;
+  const recorder = new LoadRecorder({ corrected: rateMode });
+  const series: LoadIntervalPoint[] = [];
+  const notes: string[] = [];
+  let concurrencyNow = 0;
+
+  // The load stops on cancel or at the time bound, whichever comes first.
+  const stopLoad = new AbortController();
+  const onCancel = (): void => stopLoad.abort();
+  ctx.signal.addEventListener('abort', onCancel, { once: true });
+  if (ctx.signal.aborted) stopLoad.abort();
+  let hitTimeBound = false;
+  const bound = setTimeout(() => {
+    hitTimeBound = true;
+    stopLoad.abort();
+  }, options.maxDurationS * 1000);
+
+  const closeInterval = (): void => {
+    const snapshot = recorder.closeInterval({ activeConnections: concurrencyNow });
+    series.push(snapshot.point);
+    ctx.emit({ type: 'interval', task: 'api', ...snapshot });
+  };
+  const ticker = setInterval(closeInterval, options.intervalMs);
+
+  let connections: number;
+  let unsent: number | undefined;
+  try {
+    if (rateMode) {
+      const rate = options.rate as number;
+      const requests = options.requests ?? Math.max(1, Math.round(rate * (options.durationS ?? 10)));
+      concurrencyNow = options.connections;
+      const outcome = await runOpenLoop(
+        { request: options.request, rate, requests, connections: options.connections },
+        recorder,
+        stopLoad.signal,
+      );
+      connections = outcome.peakConcurrency;
+      unsent = outcome.unsent;
+    } else {
+      concurrencyNow = options.connections;
+      const outcome = await runClosedLoop(
+        { request: options.request, connections: options.connections, requests: options.requests, durationS: options.durationS },
+        recorder,
+        stopLoad.signal,
+      );
+      connections = outcome.connectionsUsed;
+    }
+  } finally {
+    clearInterval(ticker);
+    clearTimeout(bound);
+    ctx.signal.removeEventListener('abort', onCancel);
+  }
+  if (!recorder.intervalIsEmpty || series.length === 0) closeInterval();
+
+  const counts = recorder.counts;
+  const latency = recorder.latency();
+  const activeS = recorder.activeS;
+  const metrics: ApiMetrics = {
+    requests: counts.requests,
+    succeeded: counts.succeeded,
+    errors: recorder.errors,
+    errorRate: counts.requests ? recorder.errors / counts.requests : 0,
+    timeouts: counts.timeouts,
+    non2xx: counts.non2xx,
+    graphqlErrors: counts.graphqlErrors,
+    connectionErrors: counts.connectionErrors,
+    connections,
+    durationS: Math.round(activeS * 1000) / 1000,
+    throughputRps: activeS > 0 ? Math.round((counts.requests / activeS) * 10) / 10 : 0,
+    statusCodes: recorder.statusCodeCounts(),
+    latencyMs: latency,
+    mode: rateMode ? 'rate' : 'closed',
+  };
+  if (rateMode) {
+    metrics.targetRps = options.rate;
+    metrics.unsent = unsent;
+    const corrected = recorder.correctedLatency();
+    if (corrected) metrics.correctedLatencyMs = corrected;
+  }
+  if (hitTimeBound) notes.push(`stopped at the time bound of ${options.maxDurationS} s before all requests were sent`);
+  if (rateMode && metrics.throughputRps < (options.rate as number) * 0.9 && !ctx.signal.aborted) {
+    notes.push(`achieved ${metrics.throughputRps} req/s of the ${options.rate} req/s asked for: the server or the connection limit (${options.connections}) held it back`);
+  }
+
+  const result: TaskResult = {
+    status: 'passed',
+    metrics: metrics as unknown as Record<string, unknown>,
+    criteria: [],
+    series,
+    histogram: recorder.encodedTotal(),
+    correctedHistogram: recorder.encodedCorrectedTotal(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    notes: notes.length ? notes : undefined,
+  };
+  recorder.destroy();
+
+  if (counts.requests === 0) {
+    result.status = ctx.signal.aborted ? 'cancelled' : 'error';
+    result.error = 'no request completed';
+    return result;
+  }
+  result.criteria = evaluateCriteria('api', metrics as unknown as Record<string, unknown>, ctx.thresholds);
+  if (ctx.signal.aborted) result.status = 'cancelled';
+  else result.status = result.criteria.some((c) => c.passed === false) ? 'failed' : 'passed';
+  return result;
+}
