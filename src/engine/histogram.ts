@@ -48,23 +48,31 @@ export function mergeEncoded(into: LatencyHistogram, encoded: string): void {
 const round3 = (ms: number): number => Math.round(ms * 1000) / 1000;
 const usToMs = (us: number): number => round3(us / 1000);
 
+/**
+ * A percentile in microseconds. HdrHistogram answers with the top of the value's bucket (at most
+ * 0.1 % above it), which can pass the recorded max; no percentile can truly exceed the max.
+ */
+function percentileUs(histogram: LatencyHistogram, percentile: number): number {
+  return Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue);
+}
+
 /** Mean, percentiles and max in milliseconds, or null for an empty histogram. */
 export function summarize(histogram: LatencyHistogram): LatencySummary | null {
   if (histogram.totalCount === 0) return null;
   return {
     mean: usToMs(histogram.mean),
-    p50: usToMs(histogram.getValueAtPercentile(50)),
-    p90: usToMs(histogram.getValueAtPercentile(90)),
-    p95: usToMs(histogram.getValueAtPercentile(95)),
-    p99: usToMs(histogram.getValueAtPercentile(99)),
-    p999: usToMs(histogram.getValueAtPercentile(99.9)),
+    p50: usToMs(percentileUs(histogram, 50)),
+    p90: usToMs(percentileUs(histogram, 90)),
+    p95: usToMs(percentileUs(histogram, 95)),
+    p99: usToMs(percentileUs(histogram, 99)),
+    p999: usToMs(percentileUs(histogram, 99.9)),
     max: usToMs(histogram.maxValue),
     count: histogram.totalCount,
   };
 }
 
 export function percentileMs(histogram: LatencyHistogram, percentile: number): number | null {
-  return histogram.totalCount === 0 ? null : usToMs(histogram.getValueAtPercentile(percentile));
+  return histogram.totalCount === 0 ? null : usToMs(percentileUs(histogram, percentile));
 }
 
 /** HdrHistogram-style distribution points (percentile, value in ms), for charts and reports. */
@@ -79,7 +87,7 @@ export function percentileDistribution(
   let step = 100 / (2 * ticksPerHalfDistance);
   let remainingInHalf = ticksPerHalfDistance;
   while (percentile < 100 && points.length < 200) {
-    points.push({ percentile, ms: usToMs(histogram.getValueAtPercentile(percentile)) });
+    points.push({ percentile, ms: usToMs(percentileUs(histogram, percentile)) });
     percentile += step;
     // Past the resolution of the samples every further tick reads the max.
     if (((100 - percentile) / 100) * histogram.totalCount < 1) break;

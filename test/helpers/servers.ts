@@ -48,10 +48,19 @@ export function sendJson(res: http.ServerResponse, status: number, body: string)
   res.end(body);
 }
 
-/** Answers every request with `{"data":{"__typename":"Query"}}` after a fixed delay. */
+/**
+ * Answers every request with `{"data":{"__typename":"Query"}}` after a fixed delay, to within a
+ * few microseconds: a plain setTimeout fires up to a millisecond late, so the last two
+ * milliseconds are waited out with setImmediate (which still lets other sockets be served).
+ */
 export function fixedDelay(delayMs: number): Handler {
   return (_req, res) => {
-    if (delayMs <= 0) sendJson(res, 200, TYPENAME);
-    else setTimeout(() => sendJson(res, 200, TYPENAME), delayMs);
+    const due = performance.now() + delayMs;
+    const fire = (): void => {
+      if (performance.now() >= due) sendJson(res, 200, TYPENAME);
+      else setImmediate(fire);
+    };
+    if (delayMs > 2) setTimeout(fire, delayMs - 2);
+    else fire();
   };
 }

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildPlan, parseTaskList } from '../../src/engine/plan';
+import type { LoadedConfig, Phase3Config } from '../../src/engine/config';
+import { InputError } from '../../src/engine/errors';
+
+const loaded = (config: Phase3Config, baseDir = os.tmpdir()): LoadedConfig => ({ config, file: path.join(baseDir, 'phase3.config.json'), baseDir });
+const URL_OK = 'http://127.0.0.1:4000/graphql';
+
+function message(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof InputError, String(err));
+    return err.message;
+  }
+  assert.fail('expected an error');
+}
+
+test('ab-like defaults: 1000 requests on 100 connections, POST JSON', () => {
+  const plan = buildPlan(['api'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir());
+  const spec = plan.tasks[0];
+  assert.equal(spec.task, 'api');
+  assert.equal(spec.options.requests, 1000);
+  assert.equal(spec.options.connections, 100);
+  assert.equal(spec.options.request.method, 'POST');
+  assert.equal(spec.options.request.headers['content-type'], 'application/json');
+  assert.equal(spec.options.request.body, '{"query":"{ __typename }"}');
+});
+
+test('command-line overrides beat the config; a duration replaces the count', () => {
+  const plan = buildPlan(['api'], loaded({ target: { url: URL_OK }, api: { requests: 5000 } }), { durationS: 3, connections: 20 }, {}, os.tmpdir());
+  const o = plan.tasks[0].options;
+  assert.equal(o.durationS, 3);
+  assert.equal(o.requests, undefined);
+  assert.equal(o.connections, 20);
+});
+
+test('load to a host off this machine needs the user to say so', () => {
+  const m = message(() => buildPlan(['api'], loaded({ target: { url: 'https://api.example.com/graphql' } }), {}, {}, os.tmpdir()));
+  assert.match(m, /refusing to send load to api\.example\.com/);
+  const plan = buildPlan(['api'], loaded({ target: { url: 'https://api.example.com/graphql' } }), { allowRemote: true }, {}, os.tmpdir());
+  assert.equal(plan.tasks.length, 1);
+});
+
+test('the Authorization header comes from the named environment variable and is a secret', () => {
+  const config = { target: { url: URL_OK, authorizationEnv: 'PHASE3_TEST_TOKEN' } };
+  assert.match(message(() => buildPlan(['api'], loaded(config), {}, {}, os.tmpdir())), /\$\.target\.authorizationEnv: environment variable PHASE3_TEST_TOKEN is not set/);
+  const plan = buildPlan(['api'], loaded(config), {}, { PHASE3_TEST_TOKEN: 'Bearer tok-123456' }, os.tmpdir());
+  assert.equal(plan.tasks[0].options.request.headers.authorization, 'Bearer tok-123456');
+  assert.ok(plan.secrets.includes('tok-123456'));
+});
+
+test('the body file is the user query.json; a bad one names the file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phase3-plan-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'query.json'), '{"query":"{ users { id } }","variables":{}}');
+    const plan = buildPlan(['api'], loaded({ target: { url: URL_OK }, request: { bodyFile: 'query.json' } }, dir), {}, {}, dir);
+    assert.equal(plan.tasks[0].options.request.body, '{"query":"{ users { id } }","variables":{}}');
+    fs.writeFileSync(path.join(dir, 'bad.json'), '{"variables":{}}');
+    assert.match(message(() => buildPlan(['api'], loaded({ target: { url: URL_OK } }, dir), { bodyFile: 'bad.json' }, {}, dir)), /bad\.json: \$\.query: expected a GraphQL query string/);
+    assert.match(message(() => buildPlan(['api'], loaded({ target: { url: URL_OK } }, dir), { bodyFile: 'missing.json' }, {}, dir)), /--body: cannot read .*missing\.json \(no such file\)/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('PHASE3_DB_URL gives the database; the result target is redacted', () => {
+  const plan = buildPlan(['api'], loaded({ target: { url: URL_OK } }), {}, { PHASE3_DB_URL: 'postgres://app:pw-secret@127.0.0.1:5433/yb' }, os.tmpdir());
+  assert.equal(plan.target.db, 'postgres://app:***@127.0.0.1:5433/yb');
+  assert.equal(plan.dbUrl, 'postgres://app:pw-secret@127.0.0.1:5433/yb');
+  assert.ok(plan.secrets.includes('pw-secret'));
+});
+
+test('fewer requests than connections, a missing URL and unknown tasks are refused', () => {
+  assert.match(message(() => buildPlan(['api'], loaded({ target: { url: URL_OK } }), { requests: 10, connections: 50 }, {}, os.tmpdir())), /--requests \(10\) must be at least --connections \(50\)/);
+  assert.match(message(() => buildPlan(['api'], loaded({}), {}, {}, os.tmpdir())), /no target URL/);
+  assert.match(message(() => parseTaskList(['api', 'nope'])), /unknown task "nope"/);
+  assert.deepEqual(parseTaskList(['all']), ['api', 'usage-buffer', 'db', 'users']);
+});
+
+test('tasks not built yet are listed, not faked', () => {
+  const plan = buildPlan(['api', 'db'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir());
+  assert.deepEqual(plan.tasks.map((t) => t.task), ['api']);
+  assert.deepEqual(plan.notImplemented, ['db']);
+});
