@@ -1,5 +1,5 @@
 import type { RunResult, TaskId, TaskResult } from '../shared/result';
-import { formatNumber } from './criteria';
+import { formatNumber, unitSuffix } from './criteria';
 
 export interface ComparisonRow {
   task: TaskId;
@@ -37,7 +37,7 @@ export function compareRuns(baseline: RunResult, current: RunResult): Comparison
 }
 
 export function formatComparison(baseline: RunResult, current: RunResult, rows: ComparisonRow[]): string {
-  const v = (x: number | null, unit: string): string => (x === null ? '–' : `${formatNumber(x)}${unit === '%' ? '%' : unit ? ' ' + unit : ''}`);
+  const v = (x: number | null, unit: string): string => (x === null ? '–' : `${formatNumber(x)}${unitSuffix(unit)}`);
   const table = rows.map((r) => {
     const pct = r.delta !== null && r.baseline ? ` (${r.delta >= 0 ? '+' : ''}${formatNumber((r.delta / r.baseline) * 100)}%)` : '';
     const flag = r.regressed ? '  REGRESSED' : r.fixed ? '  fixed' : '';

@@ -1,5 +1,5 @@
 import type { CriterionResult, LatencySummary, RunResult, TaskId, TaskResult } from '../shared/result';
-import { formatCriterion, formatNumber } from './criteria';
+import { formatCriterion, formatNumber, unitSuffix } from './criteria';
 import { TASK_TITLES } from './tasks';
 
 const PERCENTILES: Array<[keyof LatencySummary, string]> = [
@@ -68,7 +68,7 @@ export function formatMarkdownReport(run: RunResult): string {
   out.push('| Task | Criterion | Actual | Target | Result |', '| --- | --- | --- | --- | --- |');
   for (const [id, task] of Object.entries(run.tasks) as Array<[TaskId, TaskResult]>) {
     for (const c of task.criteria) {
-      const unit = c.unit === '%' ? '%' : c.unit ? ` ${c.unit}` : '';
+      const unit = unitSuffix(c.unit);
       out.push(`| ${id} | ${c.label} | ${c.actual === null ? 'not measured' : formatNumber(c.actual) + unit} | ${c.comparator} ${formatNumber(c.target)}${unit} | ${c.passed === null ? '–' : c.passed ? 'pass' : '**fail**'} |`);
     }
   }
