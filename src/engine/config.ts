@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../schemas/phase3.config.schema.json';
+import { parse as parseJsonc, printParseErrorCode, type ParseError, type ParseErrorCode } from 'jsonc-parser';
 import { InputError } from './errors';
 
 /** phase3.config.json, as the schema describes it. */
@@ -99,17 +100,23 @@ export function lineColumn(text: string, offset: number): { line: number; column
   return { line, column: offset - before.lastIndexOf('\n') };
 }
 
-/** Parses JSON text, turning a syntax error into `file:line:column: message`. */
+/**
+ * Parses JSON with comments (the config template is commented), turning the first syntax error
+ * into `file:line:column: message`.
+ */
 export function parseJson(text: string, source: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    const where = position ? lineColumn(text, Number(position[1])) : lineColumn(text, text.length);
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/^JSON\.parse: /, '');
-    throw new InputError(`${source}:${where.line}:${where.column}: invalid JSON: ${reason}`);
-  }
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonc(text, errors, { allowTrailingComma: false, disallowComments: false });
+  if (errors.length === 0) return value;
+  const first = errors[0];
+  const where = lineColumn(text, first.offset);
+  throw new InputError(`${source}:${where.line}:${where.column}: invalid JSON: ${describeParseError(first.error)}`);
+}
+
+function describeParseError(code: ParseErrorCode): string {
+  const text = printParseErrorCode(code);
+  // InvalidSymbol -> invalid symbol; PropertyNameExpected -> property name expected
+  return text.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
 export function loadConfigFile(file: string): LoadedConfig {

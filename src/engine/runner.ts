@@ -24,6 +24,8 @@ export interface RunOptions extends RunHooks {
   /** How long a cancelled worker gets to report before it is terminated. */
   cancelGraceMs?: number;
   demo?: boolean;
+  /** Set when the caller announced the run before it started (the extension does). */
+  runId?: string;
 }
 
 /**
@@ -49,7 +51,7 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
   return {
     schemaVersion: 1,
     tool: TOOL,
-    runId: newRunId(new Date(startedAt)),
+    runId: options.runId ?? newRunId(new Date(startedAt)),
     startedAt,
     finishedAt: new Date().toISOString(),
     target: plan.target,

@@ -34,3 +34,57 @@ export type WorkerMessage =
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Extension host <-> dashboard webview.
+
+/** A task as the dashboard shows it: what the result file holds, with the histogram decoded. */
+export interface TaskView {
+  task: TaskId;
+  status: TaskResult['status'] | 'running';
+  error?: string;
+  criteria: TaskResult['criteria'];
+  metrics: Record<string, unknown>;
+  series: LoadIntervalPoint[];
+  /** HdrHistogram-style percentile distribution of the whole task, ms; empty while running. */
+  distribution: Array<{ percentile: number; ms: number }>;
+  /** Rate mode: the distribution corrected for coordinated omission. */
+  correctedDistribution?: Array<{ percentile: number; ms: number }>;
+  notes?: string[];
+}
+
+export interface RunView {
+  runId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  target: { url: string | null; db: string | null };
+  tasks: Partial<Record<TaskId, TaskView>>;
+  /** Target values of the criteria, by id, for threshold lines (e.g. `api.p95` -> 100). */
+  targets: Record<string, number>;
+}
+
+/** Host -> webview. */
+export type HostToWebview =
+  /** A run began: clear the live charts. `run.tasks` lists the tasks to come, status running. */
+  | { type: 'runStarted'; run: RunView }
+  /** One closed interval of a running task. */
+  | { type: 'interval'; task: TaskId; point: LoadIntervalPoint }
+  /** A task of the running run finished, with its full view. */
+  | { type: 'taskFinished'; task: TaskId; view: TaskView }
+  /** The run finished (or was cancelled); `run` is complete. */
+  | { type: 'runFinished'; run: RunView }
+  /** Show a finished run (from history), with the baseline to compare against, if one is set. */
+  | { type: 'showRun'; run: RunView; baseline: RunView | null }
+  /** The baseline changed (null: cleared). */
+  | { type: 'baseline'; baseline: RunView | null }
+  /** The chart images were written (paths relative to the workspace), or failed. */
+  | { type: 'imagesSaved'; files: string[]; error?: string };
+
+/** Webview -> host. */
+export type WebviewToHost =
+  /** The page has loaded and listens; the host sends nothing before this. */
+  | { type: 'ready' }
+  /** Stop the running run. */
+  | { type: 'cancel' }
+  /** Save these chart images (PNG data URLs) next to the checklist. */
+  | { type: 'saveImages'; images: Array<{ name: string; dataUrl: string }> };
