@@ -20,6 +20,9 @@ export class DashboardPanel extends Disposable {
   private panel: vscode.WebviewPanel | null = null;
   private ready = false;
   private queue: HostToWebview[] = [];
+  private readonly posted = this.register(new vscode.EventEmitter<HostToWebview>());
+  /** Every message handed to the page (after the ready handshake), in order. */
+  readonly onDidPost = this.posted.event;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly handlers: DashboardHandlers) {
     super();
@@ -58,8 +61,13 @@ export class DashboardPanel extends Disposable {
   /** Sends now if the page is listening, else when it says ready. Dropped when no panel is open. */
   post(message: HostToWebview): void {
     if (!this.panel) return;
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.ready) this.deliver(message);
     else this.queue.push(message);
+  }
+
+  private deliver(message: HostToWebview): void {
+    void this.panel?.webview.postMessage(message);
+    this.posted.fire(message);
   }
 
   private async receive(message: WebviewToHost): Promise<void> {
@@ -68,7 +76,7 @@ export class DashboardPanel extends Disposable {
         this.ready = true;
         const pending = [...this.handlers.onReady(), ...this.queue];
         this.queue = [];
-        for (const m of pending) void this.panel?.webview.postMessage(m);
+        for (const m of pending) this.deliver(m);
         return;
       }
       case 'cancel':

@@ -20,6 +20,7 @@ export interface Phase3Api {
   model: ResultsModel;
   dashboard: DashboardPanel;
   demo: DemoTargetService;
+  tree: ResultsTreeProvider;
 }
 
 /** Only wiring: every piece registers its disposables; nothing is measured or read here. */
@@ -55,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): Phase3Api {
     ...registerCommands({ runs, model, dashboard, demo, log }),
   );
   stopDemoOnDeactivate = () => demo.stop();
-  return { runs, model, dashboard, demo };
+  return { runs, model, dashboard, demo, tree };
 }
 
 export async function deactivate(): Promise<void> {

@@ -69,24 +69,26 @@ export class RunManager extends Disposable {
   async run(tasks: TaskId[]): Promise<RunResult | null> {
     if (!vscode.workspace.isTrusted) {
       const manage = 'Manage Workspace Trust';
-      const pick = await vscode.window.showWarningMessage(
-        'Phase 3 runs are disabled in an untrusted workspace: a run sends load to the target named in this workspace\'s phase3.config.json and reads secrets for it. Trust the workspace to run.',
-        manage,
-      );
-      if (pick === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+      void vscode.window
+        .showWarningMessage(
+          'Phase 3 runs are disabled in an untrusted workspace: a run sends load to the target named in this workspace\'s phase3.config.json and reads secrets for it. Trust the workspace to run.',
+          manage,
+        )
+        .then((pick) => pick === manage && vscode.commands.executeCommand('workbench.trust.manage'));
       return null;
     }
     if (this.active) {
-      const pick = await vscode.window.showWarningMessage('A Phase 3 run is already going.', 'Open Dashboard', 'Cancel Run');
-      if (pick === 'Open Dashboard') this.deps.dashboard.show();
-      if (pick === 'Cancel Run') this.cancel();
+      void vscode.window.showWarningMessage('A Phase 3 run is already going.', 'Open Dashboard', 'Cancel Run').then((pick) => {
+        if (pick === 'Open Dashboard') this.deps.dashboard.show();
+        if (pick === 'Cancel Run') this.cancel();
+      });
       return null;
     }
     let plan: RunPlan;
     try {
       plan = await this.prepare(tasks);
     } catch (err) {
-      await this.explain(err);
+      this.explain(err);
       return null;
     }
     if (plan.tasks.length === 0) {
@@ -196,7 +198,7 @@ export class RunManager extends Disposable {
       const view = startingRunView(runId, taskIds, plan.target, thresholds);
       for (const task of Object.values(view.tasks)) if (task) Object.assign(task, { status: 'error', error: errorMessage(err) });
       dashboard.post({ type: 'runFinished', run: { ...view, finishedAt: new Date().toISOString() } });
-      await this.explain(err);
+      this.explain(err);
       return null;
     } finally {
       this.active = null;
@@ -241,18 +243,21 @@ export class RunManager extends Disposable {
     if (pick === 'Show Log') this.deps.log.show();
   }
 
-  private async explain(err: unknown): Promise<void> {
+  /** Says why a run did not start or failed; never waits for the user to close the message. */
+  private explain(err: unknown): void {
     if (err instanceof NotStarted) {
       if (!err.message) return;
-      const pick = await vscode.window.showErrorMessage(err.message, ...err.actions.map((a) => a.title));
-      const action = err.actions.find((a) => a.title === pick);
-      if (action) await vscode.commands.executeCommand(action.command);
+      void vscode.window.showErrorMessage(err.message, ...err.actions.map((a) => a.title)).then((pick) => {
+        const action = err.actions.find((a) => a.title === pick);
+        if (action) void vscode.commands.executeCommand(action.command);
+      });
       return;
     }
     const lines = err instanceof InputError ? err.lines : [errorMessage(err)];
     for (const line of lines) this.deps.log.error(line);
     const more = lines.length > 1 ? ` (and ${lines.length - 1} more: see the log)` : '';
-    const pick = await vscode.window.showErrorMessage(`Phase 3: ${lines[0]}${more}`, 'Show Log');
-    if (pick === 'Show Log') this.deps.log.show();
+    void vscode.window.showErrorMessage(`Phase 3: ${lines[0]}${more}`, 'Show Log').then((pick) => {
+      if (pick === 'Show Log') this.deps.log.show();
+    });
   }
 }
