@@ -96,7 +96,9 @@ export class DashboardPanel extends Disposable {
     const csp = [
       "default-src 'none'",
       `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource}`,
+      // The toolkit's FAST core probes :focus-visible by appending an empty <style>; this hash
+      // (of the empty string) allows exactly that and no other inline style.
+      `style-src ${webview.cspSource} 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='`,
       `font-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
     ].join('; ');

@@ -32,8 +32,10 @@ export function activate(context: vscode.ExtensionContext): Phase3Api {
   let runs: RunManager | null = null;
   const dashboard = new DashboardPanel(context.extensionUri, {
     onReady: () => {
+      const live = runs?.liveRunView;
+      if (live) return [{ type: 'runStarted', run: live }];
       const latest = model.history[0];
-      return !model.live && latest ? [showRunMessage(model, latest)] : [];
+      return latest ? [showRunMessage(model, latest)] : [];
     },
     onCancel: () => runs?.cancel(),
     onSaveImages: saveChartImages,

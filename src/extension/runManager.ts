@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { TaskEvent } from '../shared/protocol';
+import type { RunView, TaskEvent } from '../shared/protocol';
 import type { RunResult, TaskId } from '../shared/result';
 import { loadConfigFile, type LoadedConfig } from '../engine/config';
 import { InputError, errorMessage } from '../engine/errors';
@@ -44,6 +44,8 @@ class NotStarted extends Error {
  */
 export class RunManager extends Disposable {
   private active: { runId: string; controller: AbortController } | null = null;
+  /** The running run as the dashboard shows it, so a page that (re)loads mid-run catches up. */
+  private liveView: RunView | null = null;
   private readonly statusBar = this.register(vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50));
   private readonly confirmedHosts = new Set<string>();
   private readonly finished = this.register(new vscode.EventEmitter<RunResult>());
@@ -57,6 +59,11 @@ export class RunManager extends Disposable {
 
   get isRunning(): boolean {
     return this.active !== null;
+  }
+
+  /** What a dashboard that opens now should be sent first. */
+  get liveRunView(): RunView | null {
+    return this.liveView;
   }
 
   cancel(): void {
@@ -155,8 +162,9 @@ export class RunManager extends Disposable {
     const taskIds = plan.tasks.map((t) => t.task);
     const thresholds = plan.tasks[0]?.thresholds ?? {};
     model.runStarted(runId, taskIds);
+    this.liveView = startingRunView(runId, taskIds, plan.target, thresholds);
     dashboard.show(true);
-    dashboard.post({ type: 'runStarted', run: startingRunView(runId, taskIds, plan.target, thresholds) });
+    dashboard.post({ type: 'runStarted', run: this.liveView });
     await vscode.commands.executeCommand('setContext', ContextKeys.running, true);
     log.info(`run ${runId}: ${taskIds.join(', ')} against ${plan.target.url ?? '–'}`);
     this.statusBar.text = '$(loading~spin) Phase 3: starting…';
@@ -180,7 +188,9 @@ export class RunManager extends Disposable {
             onEvent: (event) => this.onEvent(event, progress),
             onTaskEnd: (task, result) => {
               model.taskFinished(task, result);
-              dashboard.post({ type: 'taskFinished', task, view: toTaskView(task, result) });
+              const view = toTaskView(task, result);
+              if (this.liveView) this.liveView = { ...this.liveView, tasks: { ...this.liveView.tasks, [task]: view } };
+              dashboard.post({ type: 'taskFinished', task, view });
               log.info(`${task}: ${result.status}${result.error ? ` (${result.error})` : ''}`);
             },
           });
@@ -202,6 +212,7 @@ export class RunManager extends Disposable {
       return null;
     } finally {
       this.active = null;
+      this.liveView = null;
       this.statusBar.hide();
       await vscode.commands.executeCommand('setContext', ContextKeys.running, false);
     }
@@ -211,6 +222,8 @@ export class RunManager extends Disposable {
     switch (event.type) {
       case 'interval': {
         this.deps.model.interval(event.task, event.point);
+        const task = this.liveView?.tasks[event.task];
+        if (this.liveView && task) task.series.push(event.point);
         this.deps.dashboard.post({ type: 'interval', task: event.task, point: event.point });
         const p = event.point;
         const text = `${event.task} ${Math.round(p.t)} s · ${Math.round(p.rps)} req/s · p99 ${p.p99 ?? '–'} ms`;

@@ -1,0 +1,95 @@
+/**
+ * The theme variables VS Code puts on a webview's <html> (a subset: what the dashboard and the
+ * toolkit read), from the Dark Modern and Light Modern themes, and the body class it sets.
+ */
+export interface HarnessTheme {
+  bodyClass: 'vscode-dark' | 'vscode-light';
+  vars: Record<string, string>;
+}
+
+const common: Record<string, string> = {
+  '--vscode-font-family': '-apple-system, BlinkMacSystemFont, "Segoe WPC", "Segoe UI", "Ubuntu", "Droid Sans", sans-serif',
+  '--vscode-font-size': '13px',
+  '--vscode-font-weight': 'normal',
+  '--vscode-editor-font-family': '"Droid Sans Mono", "monospace", monospace',
+  '--vscode-editor-font-size': '14px',
+};
+
+export const THEMES: Record<'dark' | 'light', HarnessTheme> = {
+  dark: {
+    bodyClass: 'vscode-dark',
+    vars: {
+      ...common,
+      '--vscode-foreground': '#cccccc',
+      '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-errorForeground': '#f85149',
+      '--vscode-focusBorder': '#0078d4',
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-editor-foreground': '#cccccc',
+      '--vscode-editor-selectionBackground': '#264f78',
+      '--vscode-editorWidget-background': '#202020',
+      '--vscode-editorWidget-border': '#313131',
+      '--vscode-panel-border': '#2b2b2b',
+      '--vscode-widget-border': '#313131',
+      '--vscode-charts-foreground': '#cccccc',
+      '--vscode-charts-lines': 'rgba(204, 204, 204, 0.5)',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-yellow': '#cca700',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-charts-purple': '#b180d7',
+      '--vscode-testing-iconPassed': '#73c991',
+      '--vscode-testing-iconFailed': '#f14c4c',
+      '--vscode-button-background': '#0078d4',
+      '--vscode-button-foreground': '#ffffff',
+      '--vscode-button-hoverBackground': '#026ec1',
+      '--vscode-button-border': 'rgba(255, 255, 255, 0.07)',
+      '--vscode-button-secondaryBackground': '#313131',
+      '--vscode-button-secondaryForeground': '#cccccc',
+      '--vscode-button-secondaryHoverBackground': '#3c3c3c',
+      '--vscode-badge-background': '#616161',
+      '--vscode-badge-foreground': '#f8f8f8',
+      '--vscode-progressBar-background': '#0078d4',
+      '--vscode-contrastBorder': 'transparent',
+    },
+  },
+  light: {
+    bodyClass: 'vscode-light',
+    vars: {
+      ...common,
+      '--vscode-foreground': '#3b3b3b',
+      '--vscode-descriptionForeground': '#3b3b3b',
+      '--vscode-errorForeground': '#f85149',
+      '--vscode-focusBorder': '#005fb8',
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-editor-foreground': '#3b3b3b',
+      '--vscode-editor-selectionBackground': '#add6ff',
+      '--vscode-editorWidget-background': '#f8f8f8',
+      '--vscode-editorWidget-border': '#e5e5e5',
+      '--vscode-panel-border': '#e5e5e5',
+      '--vscode-widget-border': '#e5e5e5',
+      '--vscode-charts-foreground': '#616161',
+      '--vscode-charts-lines': 'rgba(97, 97, 97, 0.5)',
+      '--vscode-charts-red': '#e51400',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-charts-yellow': '#bf8803',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-green': '#388a34',
+      '--vscode-charts-purple': '#652d90',
+      '--vscode-testing-iconPassed': '#388a34',
+      '--vscode-testing-iconFailed': '#e51400',
+      '--vscode-button-background': '#005fb8',
+      '--vscode-button-foreground': '#ffffff',
+      '--vscode-button-hoverBackground': '#0258a8',
+      '--vscode-button-border': 'rgba(0, 0, 0, 0.1)',
+      '--vscode-button-secondaryBackground': '#e5e5e5',
+      '--vscode-button-secondaryForeground': '#3b3b3b',
+      '--vscode-button-secondaryHoverBackground': '#cccccc',
+      '--vscode-badge-background': '#cccccc',
+      '--vscode-badge-foreground': '#3b3b3b',
+      '--vscode-progressBar-background': '#005fb8',
+      '--vscode-contrastBorder': 'transparent',
+    },
+  },
+};
