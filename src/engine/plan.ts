@@ -8,7 +8,7 @@ import { isLoopbackHost, type HttpRequestSpec } from './load/target';
 import { redactUrl } from './redact';
 import type { TaskSpec } from '../shared/protocol';
 import { TASK_IDS, type RunTarget, type TaskId } from '../shared/result';
-import { IMPLEMENTED_TASKS } from './tasks';
+import { IMPLEMENTED_TASKS } from './tasks/catalog';
 
 /** What the command line (or the extension) may set over the config file. */
 export interface Overrides {

@@ -1,6 +1,6 @@
 import type { CriterionResult, LatencySummary, RunResult, TaskId, TaskResult } from '../shared/result';
 import { formatCriterion, formatNumber, unitSuffix } from './criteria';
-import { TASK_TITLES } from './tasks';
+import { TASK_TITLES } from './tasks/catalog';
 
 const PERCENTILES: Array<[keyof LatencySummary, string]> = [
   ['mean', 'mean'], ['p50', 'p50'], ['p90', 'p90'], ['p95', 'p95'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max'],

@@ -6,7 +6,6 @@ import { InputError } from './errors';
 import { preflight, type PreflightReport } from './preflight';
 import { newRunId } from './results';
 import type { RunPlan } from './plan';
-import { runTask } from './tasks';
 import { TOOL } from './tool';
 
 export interface RunHooks {
@@ -42,9 +41,7 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
   for (const spec of plan.tasks) {
     if (options.signal.aborted) break;
     options.onTaskStart?.(spec.task);
-    const result = options.workerPath
-      ? await runInWorker(spec, options.workerPath, options)
-      : await runTask(spec, { emit: (e) => options.onEvent?.(e), signal: options.signal, thresholds: spec.thresholds });
+    const result = options.workerPath ? await runInWorker(spec, options.workerPath, options) : await runOnThisThread(spec, options);
     tasks[spec.task] = result;
     options.onTaskEnd?.(spec.task, result);
   }
@@ -58,6 +55,12 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
     ...(options.demo ? { demo: true } : {}),
     tasks,
   };
+}
+
+/** Tests and benchmarks only: the load generators are loaded here on first use, not by the host. */
+async function runOnThisThread(spec: TaskSpec, options: RunOptions): Promise<TaskResult> {
+  const { runTask } = await import('./tasks');
+  return runTask(spec, { emit: (e) => options.onEvent?.(e), signal: options.signal, thresholds: spec.thresholds });
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { CriterionResult, TaskId, TaskResult, TaskStatus } from '../shared/result';
 import { formatCriterion, formatNumber } from '../engine/criteria';
-import { IMPLEMENTED_TASKS, TASK_TITLES } from '../engine/tasks';
+import { IMPLEMENTED_TASKS, TASK_TITLES } from '../engine/tasks/catalog';
 import type { ResultsModel, RunEntry } from './resultsModel';
 import { Disposable } from './lifecycle';
 

@@ -10,7 +10,7 @@ import { newRunId, saveRun } from '../engine/results';
 import { formatTextReport } from '../engine/report';
 import { isLoopbackHost } from '../engine/load/target';
 import { startingRunView, toRunView, toTaskView } from '../engine/view';
-import { TASK_TITLES } from '../engine/tasks';
+import { TASK_TITLES } from '../engine/tasks/catalog';
 import { demoConfig } from '../demo/config';
 import { Commands, ContextKeys } from './ids';
 import { Disposable } from './lifecycle';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import manifest from '../../package.json';
 import { TASK_IDS } from '../../src/shared/result';
-import { IMPLEMENTED_TASKS } from '../../src/engine/tasks';
+import { IMPLEMENTED_TASKS } from '../../src/engine/tasks/catalog';
 
 // ids.ts imports only types from vscode-free modules, so it loads under plain node.
 import { Commands, ContextKeys, TaskCommands, Views } from '../../src/extension/ids';

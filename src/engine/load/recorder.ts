@@ -83,15 +83,15 @@ export class LoadRecorder {
 
   private count(outcome: Outcome): void {
     this.lastOutcomeAt = this.now();
-    for (const c of [this.total, this.interval]) {
-      c.requests++;
-      switch (outcome) {
-        case 'ok': c.succeeded++; break;
-        case 'non2xx': c.non2xx++; break;
-        case 'graphqlError': c.graphqlErrors++; break;
-        case 'timeout': c.timeouts++; break;
-        case 'connectionError': c.connectionErrors++; break;
-      }
+    // Two explicit updates: this runs once per response, tens of thousands of times a second.
+    this.total.requests++;
+    this.interval.requests++;
+    switch (outcome) {
+      case 'ok': this.total.succeeded++; this.interval.succeeded++; break;
+      case 'non2xx': this.total.non2xx++; this.interval.non2xx++; break;
+      case 'graphqlError': this.total.graphqlErrors++; this.interval.graphqlErrors++; break;
+      case 'timeout': this.total.timeouts++; this.interval.timeouts++; break;
+      case 'connectionError': this.total.connectionErrors++; this.interval.connectionErrors++; break;
     }
   }
 
