@@ -5,6 +5,7 @@
  *   1. throughput and CPU efficiency vs raw autocannon (graphql and trivial targets)
  *   2. latency accuracy vs the server's own service-time histogram (10 ms fixed-delay target)
  *   3. generator peak RSS at 500 connections
+ *   4. the host thread's event-loop delay idle, with a 500-connection run in a worker, and on it
  *
  * Goals are reported, not asserted: exit 0 when the bench completed, 1 when something broke.
  * Every target runs in its own process; generators are child processes measured by GNU time.
@@ -13,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GNU_TIME, REPO_ROOT, TMP_DIR, control, runMeasured, startTarget, stopAll, type Target, type TargetMode } from './proc';
 import { peakRssOf, runFractional, runOurs, runRaw, type GeneratorRun, type Load } from './runners';
+import { eventLoopDelays } from './eventLoop';
 
 const CONNECTIONS = 50;
 const DURATION_S = 5;
@@ -274,6 +276,26 @@ async function checkCliStarts(): Promise<void> {
   if (m.code !== 0) throw new Error(`node bin/phase3.js --version exited ${m.code}: the CLI does not start\n${m.stderr}`);
 }
 
+const LOOP = { connections: 500, durationS: 5, p99WithinMs: 2, maxMs: 15 };
+
+async function hostResponsiveness(): Promise<Awaited<ReturnType<typeof eventLoopDelays>> & { met: boolean }> {
+  progress('event-loop delay of the host thread');
+  const target = await startTarget('trivial');
+  try {
+    const d = await eventLoopDelays(target.url, LOOP.connections, LOOP.durationS);
+    out(`== host responsiveness: this thread's event-loop delay (monitorEventLoopDelay, 1 ms resolution), ${LOOP.connections} connections, ${LOOP.durationS} s, trivial target ==`);
+    for (const [label, v] of [['idle', d.idle], ['load in a worker', d.worker], ['same load on this thread', d.mainThread]] as const) {
+      out(`  ${label}: p50 ${f(v.p50Ms, 2)} ms, p99 ${f(v.p99Ms, 2)} ms, max ${f(v.maxMs, 2)} ms${v.requests ? ` (${v.requests} requests)` : ''}`);
+    }
+    const met = d.worker.p99Ms - d.idle.p99Ms <= LOOP.p99WithinMs && d.worker.maxMs < LOOP.maxMs;
+    out(`host event-loop p99 increase, worker: +${f(d.worker.p99Ms - d.idle.p99Ms, 2)} ms; on this thread: +${f(d.mainThread.p99Ms - d.idle.p99Ms, 2)} ms`);
+    out('');
+    return { ...d, met };
+  } finally {
+    await target.stop();
+  }
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   await checkCliStarts();
@@ -282,6 +304,7 @@ async function main(): Promise<number> {
   const trivialFigures = await throughput('trivial', fixed);
   const acc = await accuracy();
   const rss = await peakRss();
+  const loop = await hostResponsiveness();
 
   out('== summary ==');
   out(`api throughput ratio (ours/autocannon, median of rounds), graphql target: ${f(graphqlFigures.tput, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(graphqlFigures.tput >= RATIO_GOAL)})`);
@@ -291,6 +314,7 @@ async function main(): Promise<number> {
   const signed = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
   out(`api latency vs the server's own (median difference): p50 ${signed(acc.d50)} ms, p99 ${signed(acc.d99)} ms (goal within ±${ACCURACY.toleranceMs} ms: ${goal(acc.met)})`);
   out(`generator peak RSS at ${RSS.connections} connections, ours: ${f(rss.mb, 1)} MB (goal ≤ ${RSS.goalMb} MB: ${goal(rss.met)})`);
+  out(`host event loop with a ${LOOP.connections}-connection run in a worker: p99 ${f(loop.worker.p99Ms, 1)} ms (idle ${f(loop.idle.p99Ms, 1)}), max ${f(loop.worker.maxMs, 1)} ms (goal p99 within ${LOOP.p99WithinMs} ms of idle and max < ${LOOP.maxMs} ms: ${goal(loop.met)})`);
   out(`bench wall time: ${f((performance.now() - started) / 1000)} s`);
   return 0;
 }
