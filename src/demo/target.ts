@@ -17,6 +17,8 @@ export interface DemoTarget {
 export interface StartDemoTargetOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;
+  /** Where else to look for the PostgreSQL binaries package (see StartPostgresOptions). */
+  searchPaths?: string[];
 }
 
 const POOL_MAX = 20;
@@ -31,7 +33,7 @@ export async function startDemoTarget(opts: StartDemoTargetOptions = {}): Promis
     await started.postgres?.stop();
   };
   try {
-    started.postgres = await startPostgres({ log, signal: opts.signal });
+    started.postgres = await startPostgres({ log, signal: opts.signal, searchPaths: opts.searchPaths });
     started.pool = createPool(started.postgres.url, log);
     await createSchema(started.pool);
     throwIfAborted(opts.signal);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { startDemoTarget, type DemoTarget } from '../demo/target';
 import { errorMessage } from '../engine/errors';
 import { ContextKeys } from './ids';
+import { workspaceRoot } from './settings';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
 
@@ -27,10 +28,11 @@ export class DemoTargetService extends Disposable {
   }
 
   private async doStart(): Promise<DemoTarget | null> {
+    const root = workspaceRoot();
     try {
       const target = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Phase 3: starting the demo target (PostgreSQL + GraphQL API)…' },
-        () => startDemoTarget({ log: (line) => this.log.info(`demo: ${line}`) }),
+        () => startDemoTarget({ log: (line) => this.log.info(`demo: ${line}`), searchPaths: root ? [root.fsPath] : [] }),
       );
       this.target = target;
       this.log.info(`demo target: GraphQL ${target.graphqlUrl}, PostgreSQL pid ${target.postgresPid}`);
