@@ -4,8 +4,7 @@
  */
 export function configTemplate(url: string): string {
   return `{
-  // Schema: completion and checks while you edit.
-  "$schema": "./node_modules/phase3-perf/schemas/phase3.config.schema.json",
+  // Phase 3 Perf checks this file against its schema as you edit (completion, hovers, errors).
 
   // The GraphQL endpoint under test. Load goes only to this machine unless allowRemote is true.
   "target": {
