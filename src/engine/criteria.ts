@@ -145,8 +145,10 @@ export function formatCriterion(c: CriterionResult): string {
   return `${c.label} ${formatNumber(c.actual)}${u} ${SYMBOLS[c.comparator]} ${formatNumber(c.target)}${u}`;
 }
 
+/** 4 significant figures at most, no trailing zeros: 72, 42.5, 0.03, 1234.5. */
 export function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);
   const abs = Math.abs(v);
-  return abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toPrecision(2);
+  const fixed = abs >= 100 ? v.toFixed(1) : abs >= 1 ? v.toFixed(2) : v.toPrecision(2);
+  return String(Number(fixed));
 }

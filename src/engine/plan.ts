@@ -19,6 +19,7 @@ export interface Overrides {
   durationS?: number;
   rate?: number;
   timeoutMs?: number;
+  warmupS?: number;
   dbUrl?: string;
   allowRemote?: boolean;
 }
@@ -162,6 +163,7 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
     const connections = positive('--connections', overrides.connections) ?? api.connections ?? DEFAULTS.connections;
     const durationS = positive('--duration', overrides.durationS) ?? (overrides.requests === undefined ? api.durationS : undefined);
     const rate = positive('--rate', overrides.rate) ?? api.rate;
+    const warmupS = overrides.warmupS !== undefined ? (overrides.warmupS < 0 ? positive('--warmup', overrides.warmupS) : overrides.warmupS) : api.warmupS;
     const requests = durationS === undefined ? positive('--requests', overrides.requests) ?? api.requests ?? DEFAULTS.requests : undefined;
     if (!Number.isInteger(connections)) throw new InputError(`--connections: expected a whole number, got ${connections}`);
     if (requests !== undefined && !Number.isInteger(requests)) throw new InputError(`--requests: expected a whole number, got ${requests}`);
@@ -176,8 +178,9 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
       durationS,
       rate,
       // A count run gets a bound too, so a dead server cannot keep it going for ever.
-      maxDurationS: api.maxDurationS ?? (expectedS !== undefined ? expectedS + request.timeoutMs / 1000 + 5 : DEFAULTS.maxDurationS),
+      maxDurationS: (api.maxDurationS ?? (expectedS !== undefined ? expectedS + request.timeoutMs / 1000 + 5 : DEFAULTS.maxDurationS)) + (warmupS ?? 0),
       intervalMs: DEFAULTS.intervalMs,
+      ...(warmupS ? { warmupS } : {}),
     };
     tasks.push({ task: 'api', options, thresholds });
   }

@@ -57,7 +57,7 @@ export function formatTextReport(run: RunResult, extra: { savedTo?: string; notI
   for (const id of extra.notImplemented ?? []) out.push(`${TASK_TITLES[id]} [${id}]: not implemented yet`);
   if (extra.notImplemented?.length) out.push('');
   const failed = Object.values(run.tasks).flatMap((t) => t?.criteria.filter((c) => c.passed === false) ?? []);
-  out.push(failed.length ? `${failed.length} criteria failed.` : Object.keys(run.tasks).length ? 'Every measured criterion passed.' : 'No task ran.');
+  out.push(failed.length ? `${failed.length} ${failed.length === 1 ? 'criterion' : 'criteria'} failed.` : Object.keys(run.tasks).length ? 'Every measured criterion passed.' : 'No task ran.');
   if (extra.savedTo) out.push(`Result saved to ${extra.savedTo}`);
   return out.join('\n');
 }

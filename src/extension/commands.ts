@@ -16,9 +16,11 @@ import type { ResultNode } from './resultsTree';
 import type { ResultsModel, RunEntry } from './resultsModel';
 import type { RunManager } from './runManager';
 import { configTemplate } from './configTemplate';
-import { checklistFile, configFile, workspaceRoot } from './settings';
+import type { ChecklistFeatures } from './checklist';
+import { checklistFile, configFile, previewChecklistEdits, workspaceRoot } from './settings';
 
 export interface CommandDeps {
+  checklist: ChecklistFeatures;
   runs: RunManager;
   model: ResultsModel;
   dashboard: DashboardPanel;
@@ -150,10 +152,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const pick = await vscode.window.showInformationMessage(`Phase 3 demo target: GraphQL API at ${target.graphqlUrl}, PostgreSQL on ${new URL(target.dbUrl).host}.`, ...(run ? [run] : []));
       if (pick === run && TaskCommands.api) await vscode.commands.executeCommand(TaskCommands.api.id);
     }),
-    register(Commands.stopDemo, () => demo.stop()),
+    register(Commands.stopDemo, async () => {
+      if (!demo.current) return;
+      await demo.stop();
+      void vscode.window.showInformationMessage('Phase 3: the demo target is stopped (PostgreSQL and the GraphQL API).');
+    }),
     register(Commands.compareWithBaseline, () => compareWithBaseline(deps)),
     register(Commands.exportReport, (node?: ResultNode) => exportReport(model, node)),
     register(Commands.showLog, () => log.show()),
+    register(Commands.writeChecklist, (node?: ResultNode) => deps.checklist.write(node ? runOf(node, model) : null, previewChecklistEdits())),
     register(Commands.refreshResults, () => model.reload()),
     register(Commands.runTaskAgain, (node?: ResultNode) => (node?.kind === 'task' || node?.kind === 'runTask' ? runs.run([node.task]) : undefined)),
     register(Commands.openRunInDashboard, (node?: ResultNode) => {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { ChecklistFeatures } from './checklist';
 import { DashboardPanel } from './dashboardPanel';
 import { DemoTargetService } from './demoTarget';
 import { Log } from './log';
@@ -21,6 +22,7 @@ export interface Phase3Api {
   dashboard: DashboardPanel;
   demo: DemoTargetService;
   tree: ResultsTreeProvider;
+  checklist: ChecklistFeatures;
 }
 
 /** Only wiring: every piece registers its disposables; nothing is measured or read here. */
@@ -48,17 +50,18 @@ export function activate(context: vscode.ExtensionContext): Phase3Api {
     secrets: new SecretEnv(context.secrets),
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
   });
+  const checklist = new ChecklistFeatures(model, log);
   const tree = new ResultsTreeProvider(model, () => !!demo.current || (!!root && fs.existsSync(configFile(root))));
   const treeView = vscode.window.createTreeView(Views.results, { treeDataProvider: tree, showCollapseAll: true });
 
   context.subscriptions.push(
-    log, model, demo, dashboard, runs, tree, treeView,
+    log, model, demo, dashboard, runs, tree, treeView, checklist,
     demo.onDidChange(() => tree.refresh()),
     vscode.workspace.onDidCreateFiles(() => tree.refresh()),
-    ...registerCommands({ runs, model, dashboard, demo, log }),
+    ...registerCommands({ checklist, runs, model, dashboard, demo, log }),
   );
   stopDemoOnDeactivate = () => demo.stop();
-  return { runs, model, dashboard, demo, tree };
+  return { runs, model, dashboard, demo, tree, checklist };
 }
 
 export async function deactivate(): Promise<void> {

@@ -15,6 +15,7 @@ export const Commands = {
   exportReport: 'phase3.exportReport',
   showLog: 'phase3.showLog',
   refreshResults: 'phase3.refreshResults',
+  writeChecklist: 'phase3.writeChecklist',
   // Result tree context menus.
   runTaskAgain: 'phase3.runTaskAgain',
   openRunInDashboard: 'phase3.openRunInDashboard',
@@ -42,6 +43,7 @@ export const Settings = {
   configPath: 'configPath',
   checklistPath: 'checklistPath',
   confirmRemoteTargets: 'confirmRemoteTargets',
+  previewChecklistEdits: 'previewChecklistEdits',
 } as const;
 
 export const StateKeys = {

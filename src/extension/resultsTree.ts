@@ -17,6 +17,7 @@ export type ResultNode =
 
 export function timeAgo(iso: string, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 10) return 'just now';
   if (s < 60) return `${s} s ago`;
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
@@ -138,6 +139,9 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
           item.collapsibleState = vscode.TreeItemCollapsibleState.None;
           return item;
         }
+        // A new id per result: VS Code keeps a row's expanded state by id, and a row that was not
+        // expandable while the task ran would otherwise come back collapsed, hiding the criteria.
+        item.id = `task:${node.task}:${shown.result.finishedAt}`;
         item.iconPath = STATUS_ICONS[shown.result.status];
         item.description = `${summary(shown.result)} · ${shown.when}`;
         item.tooltip = shown.result.error ?? undefined;

@@ -248,11 +248,12 @@ export class RunManager extends Disposable {
       : broken.length
         ? `Phase 3: ${broken.map(([id, t]) => `${id} did not finish (${t?.error})`).join('; ')}`
         : failed.length
-          ? `Phase 3: ${failed.length} criteria failed: ${failed.map((c) => c.label).join(', ')}.`
+          ? `Phase 3: ${failed.length} ${failed.length === 1 ? 'criterion' : 'criteria'} failed: ${failed.map((c) => c.label).join(', ')}.`
           : 'Phase 3: every measured criterion passed.';
     const show = failed.length || broken.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    const pick = await show(message, 'Open Dashboard', 'Show Log');
+    const pick = await show(message, 'Open Dashboard', 'Write to Checklist', 'Show Log');
     if (pick === 'Open Dashboard') this.deps.dashboard.show();
+    if (pick === 'Write to Checklist') await vscode.commands.executeCommand(Commands.writeChecklist);
     if (pick === 'Show Log') this.deps.log.show();
   }
 

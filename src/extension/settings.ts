@@ -21,3 +21,7 @@ export function checklistFile(root: vscode.Uri): string {
 export function confirmRemoteTargets(): boolean {
   return section().get<boolean>(Settings.confirmRemoteTargets) ?? true;
 }
+
+export function previewChecklistEdits(): boolean {
+  return section().get<boolean>(Settings.previewChecklistEdits) ?? false;
+}

@@ -20,6 +20,11 @@ export interface ApiOptions {
   maxDurationS: number;
   /** Series interval. */
   intervalMs: number;
+  /**
+   * Seconds of unmeasured load first (connections opened, the server's JIT and caches warm), as
+   * autocannon's and k6's warm-up do. Nothing from it is counted.
+   */
+  warmupS?: number;
 }
 
 export interface TaskContext {
@@ -31,7 +36,6 @@ export interface TaskContext {
 export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise<TaskResult> {
   const startedAt = new Date().toISOString();
   const rateMode = options.rate !== undefined;
-  const recorder = new LoadRecorder({ corrected: rateMode });
   const series: LoadIntervalPoint[] = [];
   const notes: string[] = [];
   let concurrencyNow = 0;
@@ -46,6 +50,14 @@ export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise
     hitTimeBound = true;
     stopLoad.abort();
   }, options.maxDurationS * 1000);
+
+  if (options.warmupS && !stopLoad.signal.aborted) {
+    ctx.emit({ type: 'log', task: 'api', level: 'info', message: `warming up for ${options.warmupS} s on ${options.connections} connections (not measured)` });
+    const throwaway = new LoadRecorder({ corrected: false });
+    await runClosedLoop({ request: options.request, connections: options.connections, durationS: options.warmupS }, throwaway, stopLoad.signal);
+    throwaway.destroy();
+  }
+  const recorder = new LoadRecorder({ corrected: rateMode });
 
   const closeInterval = (): void => {
     const snapshot = recorder.closeInterval({ activeConnections: concurrencyNow });
