@@ -209,3 +209,48 @@ test('demo --serve prints its URLs and Ctrl-C stops the target cleanly', async (
   await assert.rejects(fetch(url, { method: 'POST', body: '{}' }), 'the API is gone');
   assert.deepEqual(pgDirs(), before);
 });
+
+test('checklist: fills the Phase 3 section from a saved run and says what changed', async () => {
+  const server = await startServer(fixedDelay(1));
+  const cwd = relaxedDir();
+  try {
+    const fixture = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'checklists', 'full.md'), 'utf8');
+    fs.writeFileSync(path.join(cwd, 'MAINNET_MIGRATION_CHECKLIST.md'), fixture);
+    const run = await phase3(['run', 'api', '--url', server.url, '-n', '300', '-c', '100', '--checklist', 'MAINNET_MIGRATION_CHECKLIST.md'], { cwd });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /MAINNET_MIGRATION_CHECKLIST\.md:\d+: filled \[api\.p95\]/);
+    const filled = fs.readFileSync(path.join(cwd, 'MAINNET_MIGRATION_CHECKLIST.md'), 'utf8');
+    assert.match(filled, /- \[x\] P95 latency: \*\*[\d.]+\*\* ms/);
+    assert.ok(filled.includes('<!-- phase3-perf:results:start -->'));
+    // Everything before Phase 3 is byte for byte what it was.
+    const phase3At = fixture.indexOf('## Phase 3');
+    assert.equal(filled.slice(0, phase3At), fixture.slice(0, phase3At));
+
+    const again = await phase3(['checklist', '--file', 'MAINNET_MIGRATION_CHECKLIST.md'], { cwd });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already up to date/);
+    assert.equal(fs.readFileSync(path.join(cwd, 'MAINNET_MIGRATION_CHECKLIST.md'), 'utf8'), filled);
+  } finally {
+    await server.close();
+  }
+});
+
+test('checklist: a missing file is exit 2 before any load, and is created only when asked', async () => {
+  const server = await startServer(fixedDelay(1));
+  const cwd = relaxedDir();
+  try {
+    const r = await phase3(['run', 'api', '--url', server.url, '-n', '200', '-c', '100', '--checklist', 'NOPE.md'], { cwd });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--checklist: NOPE\.md: no such file/);
+    assert.equal(server.received(), 0, 'no load was sent');
+    await phase3(['run', 'api', '--url', server.url, '-n', '200', '-c', '100'], { cwd });
+    const refused = await phase3(['checklist', '--file', 'NEW.md'], { cwd });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /NEW\.md: no such file \(pass --create/);
+    const created = await phase3(['checklist', '--file', 'NEW.md', '--create'], { cwd });
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(fs.readFileSync(path.join(cwd, 'NEW.md'), 'utf8'), /## Phase 3: Performance Testing/);
+  } finally {
+    await server.close();
+  }
+});
