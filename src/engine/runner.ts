@@ -69,17 +69,20 @@ async function runOnThisThread(spec: TaskSpec, options: RunOptions): Promise<Tas
  */
 class StreamedProgress {
   readonly series: TaskResult['series'] = [];
-  private readonly histogram = createHistogram();
+  /** Kept encoded and merged only if the worker never reports: the host thread stays idle. */
+  private readonly histograms: string[] = [];
   readonly startedAt = new Date().toISOString();
 
   add(event: Extract<TaskEvent, { type: 'interval' }>): void {
     this.series.push(event.point);
-    mergeEncoded(this.histogram, event.histogram);
+    this.histograms.push(event.histogram);
   }
 
   toResult(status: TaskResult['status'], error: string): TaskResult {
     const requests = this.series.reduce((n, p) => n + p.requests, 0);
     const errors = this.series.reduce((n, p) => n + p.errors, 0);
+    const merged = createHistogram();
+    for (const encoded of this.histograms) mergeEncoded(merged, encoded);
     const result: TaskResult = {
       status,
       error,
@@ -87,11 +90,11 @@ class StreamedProgress {
       metrics: { requests, errors, partial: true },
       criteria: [],
       series: this.series,
-      histogram: this.histogram.totalCount ? encodeHistogram(this.histogram) : undefined,
+      histogram: merged.totalCount ? encodeHistogram(merged) : undefined,
       startedAt: this.startedAt,
       finishedAt: new Date().toISOString(),
     };
-    this.histogram.destroy();
+    merged.destroy();
     return result;
   }
 }
