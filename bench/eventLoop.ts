@@ -26,7 +26,7 @@ function plan(url: string, connections: number, durationS: number): RunPlan {
     maxDurationS: durationS + 15,
     intervalMs: 1000,
   };
-  return { tasks: [{ task: 'api', options, thresholds: {} }], notImplemented: [], preflight: null, target: { url, db: null }, secrets: [], dbUrl: null };
+  return { runId: 'bench-loop', tasks: [{ task: 'api', options, thresholds: {} }], notImplemented: [], preflight: null, target: { url, db: null }, secrets: [], dbUrl: null };
 }
 
 async function measure(during: () => Promise<number>): Promise<LoopDelay> {

@@ -6,6 +6,7 @@
  *   2. latency accuracy vs the server's own service-time histogram (10 ms fixed-delay target)
  *   3. generator peak RSS at 500 connections
  *   4. the host thread's event-loop delay idle, with a 500-connection run in a worker, and on it
+ *   5. the usage-buffer task's mean upsert latency against a bare pg loop (same server, same C)
  *
  * Goals are reported, not asserted: exit 0 when the bench completed, 1 when something broke.
  * Every target runs in its own process; generators are child processes measured by GNU time.
@@ -15,6 +16,7 @@ import * as path from 'node:path';
 import { GNU_TIME, REPO_ROOT, TMP_DIR, control, runMeasured, startTarget, stopAll, type Target, type TargetMode } from './proc';
 import { peakRssOf, runFractional, runOurs, runRaw, type GeneratorRun, type Load } from './runners';
 import { eventLoopDelays } from './eventLoop';
+import { usageBufferOverhead } from './usageBuffer';
 
 const CONNECTIONS = 50;
 const DURATION_S = 5;
@@ -296,6 +298,19 @@ async function hostResponsiveness(): Promise<Awaited<ReturnType<typeof eventLoop
   }
 }
 
+const UB = { operations: 1000, concurrency: 10, rounds: 4, goal: 1.2 };
+
+async function upsertOverhead(): Promise<{ ratio: number }> {
+  progress('usage-buffer overhead against a bare pg loop');
+  const rounds = await usageBufferOverhead(UB.operations, UB.concurrency, UB.rounds);
+  out(`== usage-buffer: ${UB.operations} upserts at concurrency ${UB.concurrency} on the demo PostgreSQL, ours vs a bare pg loop, ${UB.rounds} rounds alternated ==`);
+  rounds.forEach((r, i) => out(`  round ${i + 1}: ours mean ${f(r.oursMeanMs, 3)} ms, bare pg ${f(r.bareMeanMs, 3)} ms, ratio ${f(r.oursMeanMs / r.bareMeanMs, 2)}`));
+  const ratios = rounds.map((r) => r.oursMeanMs / r.bareMeanMs).sort((a, b) => a - b);
+  const ratio = ratios.length % 2 ? ratios[(ratios.length - 1) / 2] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
+  out('');
+  return { ratio };
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   await checkCliStarts();
@@ -305,6 +320,7 @@ async function main(): Promise<number> {
   const acc = await accuracy();
   const rss = await peakRss();
   const loop = await hostResponsiveness();
+  const ub = await upsertOverhead();
 
   out('== summary ==');
   out(`api throughput ratio (ours/autocannon, median of rounds), graphql target: ${f(graphqlFigures.tput, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(graphqlFigures.tput >= RATIO_GOAL)})`);
@@ -315,6 +331,7 @@ async function main(): Promise<number> {
   out(`api latency vs the server's own (median difference): p50 ${signed(acc.d50)} ms, p99 ${signed(acc.d99)} ms (goal within ±${ACCURACY.toleranceMs} ms: ${goal(acc.met)})`);
   out(`generator peak RSS at ${RSS.connections} connections, ours: ${f(rss.mb, 1)} MB (goal ≤ ${RSS.goalMb} MB: ${goal(rss.met)})`);
   out(`host event loop with a ${LOOP.connections}-connection run in a worker: p99 ${f(loop.worker.p99Ms, 1)} ms (idle ${f(loop.idle.p99Ms, 1)}), max ${f(loop.worker.maxMs, 1)} ms (goal p99 within ${LOOP.p99WithinMs} ms of idle and max < ${LOOP.maxMs} ms: ${goal(loop.met)})`);
+  out(`usage-buffer overhead (our mean upsert latency / a bare pg loop's, median of ${UB.rounds}): ${f(ub.ratio, 2)} (goal ≤ ${UB.goal}: ${goal(ub.ratio <= UB.goal)})`);
   out(`bench wall time: ${f((performance.now() - started) / 1000)} s`);
   return 0;
 }

@@ -30,6 +30,9 @@ interface RunFlags {
   rate?: number;
   timeout?: number;
   warmup?: number;
+  ops?: number;
+  concurrency?: number;
+  keepRows?: boolean;
   dbUrl?: string;
   allowRemote?: boolean;
   json?: string;
@@ -134,6 +137,9 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
     .addOption(new Option('--timeout <ms>', 'per-request timeout').argParser(number('--timeout')))
     .addOption(new Option('--warmup <sec>', 'unmeasured load first, to warm connections and caches').argParser(number('--warmup')))
     .option('--db-url <url>', 'PostgreSQL/YSQL URL (or env PHASE3_DB_URL)')
+    .addOption(new Option('--ops <n>', 'usage-buffer: increments to send (default 1000)').argParser(number('--ops')))
+    .addOption(new Option('--concurrency <n>', 'usage-buffer: increments in flight (default 10)').argParser(number('--concurrency')))
+    .option('--keep-rows', "usage-buffer: keep this run's rows after the check")
     .option('--allow-remote', 'allow load to a host that is not this machine')
     .option('--json <file>', 'also write the run result here')
     .option('--checklist <file>', 'fill the Phase 3 section of this checklist with the result')
@@ -141,7 +147,7 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
       const tasks: TaskId[] = parseTaskList(words);
       const overrides: Overrides = {
         url: flags.url, bodyFile: flags.body, requests: flags.requests, connections: flags.connections,
-        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, warmupS: flags.warmup, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
+        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, warmupS: flags.warmup, operations: flags.ops, concurrency: flags.concurrency, keepRows: flags.keepRows, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
       };
       if (flags.demo) {
         process.exitCode = await withDemoTarget(() => undefined, async (target, signal) => {

@@ -10,5 +10,7 @@ export function demoConfig(graphqlUrl: string): Phase3Config {
     request: { query: 'query Users($limit: Int) { users(limit: $limit) { id name } }', variables: { limit: 10 }, operationName: 'Users' },
     // 2 s of warm-up, then 8 s measured: p99 of a 2-second run would mostly measure start-up.
     api: { durationS: 8, warmupS: 2, connections: 100, timeoutMs: 10_000 },
+    // The seed's own check: 1000 increments; the demo's "UsageBuffer" has the user's real shape.
+    usageBuffer: { operations: 1000, concurrency: 10 },
   };
 }

@@ -30,6 +30,20 @@ export interface Phase3Config {
     maxDurationS?: number;
     warmupS?: number;
   };
+  usageBuffer?: {
+    operations?: number;
+    concurrency?: number;
+    keys?: number;
+    table?: { schema?: string; name?: string; userId?: string; bandwidth?: string; compute?: string; requests?: string; updatedAt?: string | null };
+    upsertSql?: string;
+    keepRows?: boolean;
+    statementTimeoutMs?: number;
+    clientTimeoutMs?: number;
+    maxRetries?: number;
+    maxDurationS?: number;
+    flush?: { mode: 'two-step' | 'delete-returning' | 'custom'; statements?: string[]; everyMs?: number };
+    script?: { command: string; runs?: number; parallelism?: number; timeoutMs?: number; cwd?: string; patterns?: { averageMs?: string; p99Ms?: string; passing?: string; failing?: string } };
+  };
   thresholds?: Record<string, number>;
   checklist?: string;
 }

@@ -9,6 +9,8 @@ import { redactUrl } from './redact';
 import type { TaskSpec } from '../shared/protocol';
 import { TASK_IDS, type RunTarget, type TaskId } from '../shared/result';
 import { IMPLEMENTED_TASKS } from './tasks/catalog';
+import { DEFAULT_TABLE, USAGE_BUFFER_DEFAULTS, type UsageBufferOptions } from './tasks/usageBuffer/types';
+import { newRunId } from './results';
 
 /** What the command line (or the extension) may set over the config file. */
 export interface Overrides {
@@ -20,11 +22,16 @@ export interface Overrides {
   rate?: number;
   timeoutMs?: number;
   warmupS?: number;
+  operations?: number;
+  concurrency?: number;
+  keepRows?: boolean;
   dbUrl?: string;
   allowRemote?: boolean;
 }
 
 export interface RunPlan {
+  /** Chosen up front: the usage-buffer task names its rows after it. */
+  runId: string;
   tasks: TaskSpec[];
   /** Asked for but not built yet: reported as such, never faked. */
   notImplemented: TaskId[];
@@ -123,6 +130,51 @@ function positive(name: string, value: number | undefined): number | undefined {
   return value;
 }
 
+/** The usage-buffer task's options: the config's `usageBuffer`, the flags, the database. */
+function usageBufferOptions(loaded: LoadedConfig, overrides: Overrides, dbUrl: string | null, runId: string): UsageBufferOptions {
+  const ub = loaded.config.usageBuffer ?? {};
+  const where = loaded.file ?? 'config';
+  if (!dbUrl && !ub.script) {
+    throw new InputError('usage-buffer needs a database: pass --db-url, set PHASE3_DB_URL or database.url (or give usageBuffer.script to run your own test)');
+  }
+  const whole = (name: string, v: number | undefined): number | undefined => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new InputError(`${name}: expected a whole number of at least 1, got ${v}`);
+    return v;
+  };
+  const statementTimeoutMs = ub.statementTimeoutMs ?? USAGE_BUFFER_DEFAULTS.statementTimeoutMs;
+  const d = USAGE_BUFFER_DEFAULTS;
+  const options: UsageBufferOptions = {
+    ...(dbUrl ? { dbUrl } : {}),
+    operations: whole('--ops', overrides.operations) ?? ub.operations ?? d.operations,
+    concurrency: whole('--concurrency', overrides.concurrency) ?? ub.concurrency ?? d.concurrency,
+    keys: ub.keys ?? d.keys,
+    runId,
+    table: { ...DEFAULT_TABLE, ...(ub.table ?? {}) },
+    keepRows: overrides.keepRows ?? ub.keepRows ?? d.keepRows,
+    statementTimeoutMs,
+    clientTimeoutMs: ub.clientTimeoutMs ?? statementTimeoutMs + d.clientTimeoutGraceMs,
+    maxRetries: ub.maxRetries ?? d.maxRetries,
+    intervalMs: d.intervalMs,
+    maxDurationS: ub.maxDurationS ?? d.maxDurationS,
+  };
+  if (ub.upsertSql) options.upsertSql = ub.upsertSql;
+  if (ub.flush) {
+    if (ub.flush.mode === 'custom' && !ub.flush.statements?.length) throw new InputError(`${where}: $.usageBuffer.flush.statements: the custom flush needs its statements`);
+    options.flush = { mode: ub.flush.mode, everyMs: ub.flush.everyMs ?? d.flushEveryMs, ...(ub.flush.statements ? { statements: ub.flush.statements } : {}) };
+  }
+  if (ub.script) {
+    options.script = {
+      command: ub.script.command,
+      runs: ub.script.runs ?? d.script.runs,
+      parallelism: ub.script.parallelism ?? d.script.parallelism,
+      timeoutMs: ub.script.timeoutMs ?? d.script.timeoutMs,
+      cwd: path.resolve(loaded.baseDir, ub.script.cwd ?? '.'),
+      ...(ub.script.patterns ? { patterns: ub.script.patterns } : {}),
+    };
+  }
+  return options;
+}
+
 /**
  * Turns the config, the command line's overrides and the environment into what each task runs.
  * Everything a user can get wrong is checked here, before any load is sent.
@@ -186,7 +238,10 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
   }
 
   const dbUrl = resolveDbUrl(loaded, overrides, env, secrets);
+  const runId = newRunId();
+  if (implemented.includes('usage-buffer')) tasks.push({ task: 'usage-buffer', options: usageBufferOptions(loaded, overrides, dbUrl, runId), thresholds });
   return {
+    runId,
     tasks,
     notImplemented,
     preflight: request,

@@ -35,12 +35,30 @@ function apiSummary(m: Record<string, unknown>): string[] {
   return lines;
 }
 
+function usageBufferSummary(m: Record<string, unknown>): string[] {
+  const n = (k: string): string => (typeof m[k] === 'number' ? formatNumber(m[k] as number) : '–');
+  const lines: string[] = [];
+  if (typeof m.operations === 'number') {
+    lines.push(
+      `operations ${n('operations')}  ok ${n('succeeded')}  failed ${n('failed')}  unknown outcome ${n('unknownOutcome')}  timeouts ${n('timeouts')}  retries ${n('retries')}` +
+        `  (${n('throughputOps')} ops/s, concurrency ${n('concurrency')}, ${n('keys')} keys + 1 hot key)`,
+      `integrity: lost updates ${n('lostUpdates')}, phantom updates ${n('phantomUpdates')}, hot key lost ${n('hotKeyLostUpdates')}` +
+        (m.rowsRemoved === false ? " (this run's rows kept)" : ''),
+    );
+  }
+  const flush = m.flush as { mode?: string; conserved?: boolean; cycles?: number; rowsFlushed?: number } | undefined;
+  if (flush) lines.push(`flush race (${flush.mode}): ${flush.conserved ? 'sent = flushed + remaining' : 'increments LOST between read and delete'} over ${flush.cycles} cycles, ${flush.rowsFlushed} rows flushed`);
+  if (typeof m.scriptRuns === 'number') lines.push(`test script: ${n('scriptRuns')} runs, ${n('scriptFailures')} failed, ${n('scriptTimeouts')} timed out`);
+  return lines;
+}
+
 /** The human-readable report the CLI prints: per task, figures, percentiles and criteria. */
 export function formatTextReport(run: RunResult, extra: { savedTo?: string; notImplemented?: TaskId[] } = {}): string {
   const out: string[] = [`Phase 3 run ${run.runId}  (${run.target.url ?? 'no API target'}${run.demo ? ', demo target' : ''})`, ''];
   for (const [id, task] of Object.entries(run.tasks) as Array<[TaskId, TaskResult]>) {
     out.push(`${TASK_TITLES[id]} [${id}]: ${task.status.toUpperCase()}${task.error ? ` – ${task.error}` : ''}`);
     if (id === 'api' || id === 'users') out.push(...apiSummary(task.metrics).map((l) => `  ${l}`));
+    if (id === 'usage-buffer') out.push(...usageBufferSummary(task.metrics).map((l) => `  ${l}`));
     const rows: Array<[string, LatencySummary]> = [];
     const raw = latencyOf(task.metrics, 'latencyMs');
     const corrected = latencyOf(task.metrics, 'correctedLatencyMs');

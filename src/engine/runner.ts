@@ -48,7 +48,7 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
   return {
     schemaVersion: 1,
     tool: TOOL,
-    runId: options.runId ?? newRunId(new Date(startedAt)),
+    runId: options.runId ?? plan.runId ?? newRunId(new Date(startedAt)),
     startedAt,
     finishedAt: new Date().toISOString(),
     target: plan.target,

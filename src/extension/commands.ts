@@ -149,8 +149,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const target = await demo.start();
       if (!target) return;
       const run = TaskCommands.api ? 'Run API Load Test' : undefined;
-      const pick = await vscode.window.showInformationMessage(`Phase 3 demo target: GraphQL API at ${target.graphqlUrl}, PostgreSQL on ${new URL(target.dbUrl).host}.`, ...(run ? [run] : []));
-      if (pick === run && TaskCommands.api) await vscode.commands.executeCommand(TaskCommands.api.id);
+      // Not awaited: the command is done when the target is up, whether or not the message is closed.
+      void vscode.window
+        .showInformationMessage(`Phase 3 demo target: GraphQL API at ${target.graphqlUrl}, PostgreSQL on ${new URL(target.dbUrl).host}.`, ...(run ? [run] : []))
+        .then((pick) => pick === run && TaskCommands.api && vscode.commands.executeCommand(TaskCommands.api.id));
     }),
     register(Commands.stopDemo, async () => {
       if (!demo.current) return;

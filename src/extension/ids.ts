@@ -26,6 +26,7 @@ export const Commands = {
 /** One palette command per task: a new task plugs in with one line here and in package.json. */
 export const TaskCommands: Readonly<Partial<Record<TaskId, { id: string; title: string }>>> = {
   api: { id: 'phase3.runApi', title: 'Run API Load Test' },
+  'usage-buffer': { id: 'phase3.runUsageBuffer', title: 'Run Usage Buffer Stress Test' },
 };
 
 export const Views = {

@@ -6,7 +6,7 @@ import { loadConfigFile, type LoadedConfig } from '../engine/config';
 import { InputError, errorMessage } from '../engine/errors';
 import { buildPlan, type Overrides, type RunPlan } from '../engine/plan';
 import { executeRun } from '../engine/runner';
-import { newRunId, saveRun } from '../engine/results';
+import { saveRun } from '../engine/results';
 import { formatTextReport } from '../engine/report';
 import { isLoopbackHost } from '../engine/load/target';
 import { startingRunView, toRunView, toTaskView } from '../engine/view';
@@ -120,9 +120,10 @@ export class RunManager extends Disposable {
       ]);
     }
     const overrides: Overrides = { allowRemote: true };
-    if (demo && !loaded.config.target?.url) {
-      overrides.url = demo.graphqlUrl;
-      overrides.dbUrl = demo.dbUrl;
+    // A running demo target stands in for whatever the workspace's config does not name.
+    if (demo) {
+      if (!loaded.file || !loaded.config.target?.url) overrides.url = demo.graphqlUrl;
+      if (!loaded.file || (!loaded.config.database?.url && !process.env.PHASE3_DB_URL)) overrides.dbUrl = demo.dbUrl;
     }
     const env = await this.deps.secrets.environment(loaded.config);
     const plan = buildPlan(tasks, loaded, overrides, env, root.fsPath);
@@ -155,7 +156,7 @@ export class RunManager extends Disposable {
   private async execute(plan: RunPlan): Promise<RunResult | null> {
     const root = workspaceRoot() as vscode.Uri;
     const { model, dashboard, log } = this.deps;
-    const runId = newRunId();
+    const runId = plan.runId;
     const controller = new AbortController();
     this.active = { runId, controller };
     log.addSecrets(plan.secrets);
@@ -200,6 +201,7 @@ export class RunManager extends Disposable {
       model.runEnded({ runId: run.runId, file, run });
       dashboard.post({ type: 'runFinished', run: toRunView(run) });
       log.block(formatTextReport(run, { savedTo: file, notImplemented: plan.notImplemented }));
+      this.lastError = null;
       this.finished.fire(run);
       void this.announce(run);
       return run;
@@ -257,8 +259,12 @@ export class RunManager extends Disposable {
     if (pick === 'Show Log') this.deps.log.show();
   }
 
+  /** Why the last run did not start or failed, as the user was told (null after a good run). */
+  lastError: string | null = null;
+
   /** Says why a run did not start or failed; never waits for the user to close the message. */
   private explain(err: unknown): void {
+    this.lastError = err instanceof InputError ? err.lines.join('\n') : errorMessage(err);
     if (err instanceof NotStarted) {
       if (!err.message) return;
       void vscode.window.showErrorMessage(err.message, ...err.actions.map((a) => a.title)).then((pick) => {

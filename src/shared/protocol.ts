@@ -5,9 +5,12 @@
  */
 import type { LoadIntervalPoint, TaskId, TaskResult } from './result';
 import type { ApiOptions } from '../engine/tasks/api';
+import type { UsageBufferOptions } from '../engine/tasks/usageBuffer/types';
 
 /** What a worker is asked to run: the task id and its fully resolved options. */
-export type TaskSpec = { task: 'api'; options: ApiOptions; thresholds: Record<string, number> };
+export type TaskSpec =
+  | { task: 'api'; options: ApiOptions; thresholds: Record<string, number> }
+  | { task: 'usage-buffer'; options: UsageBufferOptions; thresholds: Record<string, number> };
 
 /** Host -> worker. */
 export type WorkerCommand =

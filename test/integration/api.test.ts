@@ -25,6 +25,7 @@ const metricsOf = (r: TaskResult): ApiMetrics => r.metrics as unknown as ApiMetr
 
 function planFor(url: string, options: ApiOptions): RunPlan {
   return {
+    runId: 'test-run',
     tasks: [{ task: 'api', options, thresholds: {} }],
     notImplemented: [],
     preflight: options.request,
@@ -179,6 +180,7 @@ test('the task runs in a worker thread; cancel keeps what was measured, marked c
 
 test('a worker that dies is reported as an error, not a crash of the host', async () => {
   const plan: RunPlan = {
+    runId: 'test-crash',
     tasks: [{ task: 'api', options: apiOptions('http://127.0.0.1:9/graphql'), thresholds: {} }],
     notImplemented: [], preflight: null, target: { url: null, db: null }, secrets: [], dbUrl: null,
   };

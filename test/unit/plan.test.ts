@@ -3,12 +3,20 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildPlan, parseTaskList } from '../../src/engine/plan';
+import { buildPlan, parseTaskList, type RunPlan } from '../../src/engine/plan';
+import type { ApiOptions } from '../../src/engine/tasks/api';
 import type { LoadedConfig, Phase3Config } from '../../src/engine/config';
 import { InputError } from '../../src/engine/errors';
 
 const loaded = (config: Phase3Config, baseDir = os.tmpdir()): LoadedConfig => ({ config, file: path.join(baseDir, 'phase3.config.json'), baseDir });
 const URL_OK = 'http://127.0.0.1:4000/graphql';
+
+/** The API task's options of a plan (the first task, by construction of these tests). */
+function apiOf(plan: RunPlan): ApiOptions {
+  const spec = plan.tasks.find((t) => t.task === 'api');
+  assert.ok(spec && spec.task === 'api');
+  return spec.options;
+}
 
 function message(fn: () => unknown): string {
   try {
@@ -22,18 +30,17 @@ function message(fn: () => unknown): string {
 
 test('ab-like defaults: 1000 requests on 100 connections, POST JSON', () => {
   const plan = buildPlan(['api'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir());
-  const spec = plan.tasks[0];
-  assert.equal(spec.task, 'api');
-  assert.equal(spec.options.requests, 1000);
-  assert.equal(spec.options.connections, 100);
-  assert.equal(spec.options.request.method, 'POST');
-  assert.equal(spec.options.request.headers['content-type'], 'application/json');
-  assert.equal(spec.options.request.body, '{"query":"{ __typename }"}');
+  const options = apiOf(plan);
+  assert.equal(options.requests, 1000);
+  assert.equal(options.connections, 100);
+  assert.equal(options.request.method, 'POST');
+  assert.equal(options.request.headers['content-type'], 'application/json');
+  assert.equal(options.request.body, '{"query":"{ __typename }"}');
 });
 
 test('command-line overrides beat the config; a duration replaces the count', () => {
   const plan = buildPlan(['api'], loaded({ target: { url: URL_OK }, api: { requests: 5000 } }), { durationS: 3, connections: 20 }, {}, os.tmpdir());
-  const o = plan.tasks[0].options;
+  const o = apiOf(plan);
   assert.equal(o.durationS, 3);
   assert.equal(o.requests, undefined);
   assert.equal(o.connections, 20);
@@ -50,7 +57,7 @@ test('the Authorization header comes from the named environment variable and is 
   const config = { target: { url: URL_OK, authorizationEnv: 'PHASE3_TEST_TOKEN' } };
   assert.match(message(() => buildPlan(['api'], loaded(config), {}, {}, os.tmpdir())), /\$\.target\.authorizationEnv: environment variable PHASE3_TEST_TOKEN is not set/);
   const plan = buildPlan(['api'], loaded(config), {}, { PHASE3_TEST_TOKEN: 'Bearer tok-123456' }, os.tmpdir());
-  assert.equal(plan.tasks[0].options.request.headers.authorization, 'Bearer tok-123456');
+  assert.equal(apiOf(plan).request.headers.authorization, 'Bearer tok-123456');
   assert.ok(plan.secrets.includes('tok-123456'));
 });
 
@@ -59,7 +66,7 @@ test('the body file is the user query.json; a bad one names the file', () => {
   try {
     fs.writeFileSync(path.join(dir, 'query.json'), '{"query":"{ users { id } }","variables":{}}');
     const plan = buildPlan(['api'], loaded({ target: { url: URL_OK }, request: { bodyFile: 'query.json' } }, dir), {}, {}, dir);
-    assert.equal(plan.tasks[0].options.request.body, '{"query":"{ users { id } }","variables":{}}');
+    assert.equal(apiOf(plan).request.body, '{"query":"{ users { id } }","variables":{}}');
     fs.writeFileSync(path.join(dir, 'bad.json'), '{"variables":{}}');
     assert.match(message(() => buildPlan(['api'], loaded({ target: { url: URL_OK } }, dir), { bodyFile: 'bad.json' }, {}, dir)), /bad\.json: \$\.query: expected a GraphQL query string/);
     assert.match(message(() => buildPlan(['api'], loaded({ target: { url: URL_OK } }, dir), { bodyFile: 'missing.json' }, {}, dir)), /--body: cannot read .*missing\.json \(no such file\)/);
@@ -86,4 +93,17 @@ test('tasks not built yet are listed, not faked', () => {
   const plan = buildPlan(['api', 'db'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir());
   assert.deepEqual(plan.tasks.map((t) => t.task), ['api']);
   assert.deepEqual(plan.notImplemented, ['db']);
+});
+
+test('usage-buffer: needs a database or a script; flags beat the config; keys are named after the run', () => {
+  assert.match(message(() => buildPlan(['usage-buffer'], loaded({}), {}, {}, os.tmpdir())), /usage-buffer needs a database/);
+  const plan = buildPlan(['usage-buffer'], loaded({ usageBuffer: { operations: 500, concurrency: 5, table: { name: 'usage_buffer' } } }), { concurrency: 20, dbUrl: 'postgres://u:pw@127.0.0.1:5432/db' }, {}, os.tmpdir());
+  const spec = plan.tasks[0];
+  assert.ok(spec.task === 'usage-buffer');
+  assert.equal(spec.options.operations, 500);
+  assert.equal(spec.options.concurrency, 20);
+  assert.equal(spec.options.table.name, 'usage_buffer');
+  assert.equal(spec.options.table.userId, 'userId', 'the other columns keep the default shape');
+  assert.equal(spec.options.runId, plan.runId);
+  assert.match(message(() => buildPlan(['usage-buffer'], loaded({}), { operations: 0, dbUrl: 'postgres://u@h/db' }, {}, os.tmpdir())), /--ops: expected a whole number/);
 });

@@ -5,6 +5,7 @@ import { LoadRecorder } from '../load/recorder';
 import { runClosedLoop } from '../load/closedLoop';
 import { runOpenLoop } from '../load/openLoop';
 import type { HttpRequestSpec } from '../load/target';
+import { LoadStop } from './loadStop';
 
 /** The `api` task's options, fully resolved (serializable: they cross into the worker). */
 export interface ApiOptions {
@@ -40,22 +41,17 @@ export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise
   const notes: string[] = [];
   let concurrencyNow = 0;
 
-  // The load stops on cancel or at the time bound, whichever comes first.
-  const stopLoad = new AbortController();
-  const onCancel = (): void => stopLoad.abort();
-  ctx.signal.addEventListener('abort', onCancel, { once: true });
-  if (ctx.signal.aborted) stopLoad.abort();
-  let hitTimeBound = false;
-  const bound = setTimeout(() => {
-    hitTimeBound = true;
-    stopLoad.abort();
-  }, options.maxDurationS * 1000);
-
-  if (options.warmupS && !stopLoad.signal.aborted) {
-    ctx.emit({ type: 'log', task: 'api', level: 'info', message: `warming up for ${options.warmupS} s on ${options.connections} connections (not measured)` });
-    const throwaway = new LoadRecorder({ corrected: false });
-    await runClosedLoop({ request: options.request, connections: options.connections, durationS: options.warmupS }, throwaway, stopLoad.signal);
-    throwaway.destroy();
+  const stop = new LoadStop(ctx.signal, options.maxDurationS);
+  try {
+    if (options.warmupS && !stop.signal.aborted) {
+      ctx.emit({ type: 'log', task: 'api', level: 'info', message: `warming up for ${options.warmupS} s on ${options.connections} connections (not measured)` });
+      const throwaway = new LoadRecorder({ corrected: false });
+      await runClosedLoop({ request: options.request, connections: options.connections, durationS: options.warmupS }, throwaway, stop.signal);
+      throwaway.destroy();
+    }
+  } catch (err) {
+    stop.dispose();
+    throw err;
   }
   const recorder = new LoadRecorder({ corrected: rateMode });
 
@@ -76,7 +72,7 @@ export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise
       const outcome = await runOpenLoop(
         { request: options.request, rate, requests, connections: options.connections },
         recorder,
-        stopLoad.signal,
+        stop.signal,
       );
       connections = outcome.peakConcurrency;
       unsent = outcome.unsent;
@@ -85,14 +81,13 @@ export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise
       const outcome = await runClosedLoop(
         { request: options.request, connections: options.connections, requests: options.requests, durationS: options.durationS },
         recorder,
-        stopLoad.signal,
+        stop.signal,
       );
       connections = outcome.connectionsUsed;
     }
   } finally {
     clearInterval(ticker);
-    clearTimeout(bound);
-    ctx.signal.removeEventListener('abort', onCancel);
+    stop.dispose();
   }
   if (!recorder.intervalIsEmpty || series.length === 0) closeInterval();
 
@@ -121,7 +116,7 @@ export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise
     const corrected = recorder.correctedLatency();
     if (corrected) metrics.correctedLatencyMs = corrected;
   }
-  if (hitTimeBound) notes.push(`stopped at the time bound of ${options.maxDurationS} s before all requests were sent`);
+  if (stop.hitTimeBound) notes.push(`stopped at the time bound of ${options.maxDurationS} s before all requests were sent`);
   if (rateMode && metrics.throughputRps < (options.rate as number) * 0.9 && !ctx.signal.aborted) {
     notes.push(`achieved ${metrics.throughputRps} req/s of the ${options.rate} req/s asked for: the server or the connection limit (${options.connections}) held it back`);
   }

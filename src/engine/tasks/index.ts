@@ -1,6 +1,7 @@
 import type { TaskResult } from '../../shared/result';
 import type { TaskSpec } from '../../shared/protocol';
 import { runApiTask, type TaskContext } from './api';
+import { runUsageBufferTask } from './usageBuffer';
 
 export { IMPLEMENTED_TASKS, TASK_TITLES } from './catalog';
 
@@ -9,6 +10,8 @@ export function runTask(spec: TaskSpec, ctx: TaskContext): Promise<TaskResult> {
   switch (spec.task) {
     case 'api':
       return runApiTask(spec.options, ctx);
+    case 'usage-buffer':
+      return runUsageBufferTask(spec.options, ctx);
   }
 }
 
