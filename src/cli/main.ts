@@ -33,6 +33,7 @@ interface RunFlags {
   ops?: number;
   concurrency?: number;
   keepRows?: boolean;
+  metricsUrl?: string[];
   dbUrl?: string;
   allowRemote?: boolean;
   json?: string;
@@ -140,6 +141,7 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
     .addOption(new Option('--ops <n>', 'usage-buffer: increments to send (default 1000)').argParser(number('--ops')))
     .addOption(new Option('--concurrency <n>', 'usage-buffer: increments in flight (default 10)').argParser(number('--concurrency')))
     .option('--keep-rows', "usage-buffer: keep this run's rows after the check")
+    .option('--metrics-url <url>', 'db: a yb-tserver metrics base URL, e.g. http://node-a:9000 (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--allow-remote', 'allow load to a host that is not this machine')
     .option('--json <file>', 'also write the run result here')
     .option('--checklist <file>', 'fill the Phase 3 section of this checklist with the result')
@@ -147,12 +149,12 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
       const tasks: TaskId[] = parseTaskList(words);
       const overrides: Overrides = {
         url: flags.url, bodyFile: flags.body, requests: flags.requests, connections: flags.connections,
-        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, warmupS: flags.warmup, operations: flags.ops, concurrency: flags.concurrency, keepRows: flags.keepRows, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
+        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, warmupS: flags.warmup, operations: flags.ops, concurrency: flags.concurrency, keepRows: flags.keepRows, metricsUrls: flags.metricsUrl, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
       };
       if (flags.demo) {
         process.exitCode = await withDemoTarget(() => undefined, async (target, signal) => {
           const loaded = flags.config ? findConfig(flags.config, cwd) : demoLoaded(target, cwd);
-          const plan = buildPlan(tasks, loaded, { ...overrides, url: target.graphqlUrl, dbUrl: target.dbUrl }, env, cwd);
+          const plan = buildPlan(tasks, loaded, { ...overrides, url: target.graphqlUrl, dbUrl: target.dbUrl, localPid: target.postgresPid }, env, cwd);
           return runAndReport(plan, { signal, json: flags.json, checklist: flags.checklist, demo: true, cwd });
         });
         return;
@@ -180,7 +182,7 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
           await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
           return 0;
         }
-        const plan = buildPlan(['api', 'usage-buffer', 'db', 'users'], demoLoaded(target, cwd), { dbUrl: target.dbUrl }, env, cwd);
+        const plan = buildPlan(['api', 'usage-buffer', 'db', 'users'], demoLoaded(target, cwd), { dbUrl: target.dbUrl, localPid: target.postgresPid }, env, cwd);
         return runAndReport(plan, { signal, json: flags.json, checklist: flags.checklist, demo: true, cwd });
       });
     });

@@ -12,5 +12,7 @@ export function demoConfig(graphqlUrl: string): Phase3Config {
     api: { durationS: 8, warmupS: 2, connections: 100, timeoutMs: 10_000 },
     // The seed's own check: 1000 increments; the demo's "UsageBuffer" has the user's real shape.
     usageBuffer: { operations: 1000, concurrency: 10 },
+    // Alone, a 10 s probe run; in the suite it runs alongside the load tasks until they finish.
+    db: { durationS: 10 },
   };
 }

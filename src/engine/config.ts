@@ -44,6 +44,20 @@ export interface Phase3Config {
     flush?: { mode: 'two-step' | 'delete-returning' | 'custom'; statements?: string[]; everyMs?: number };
     script?: { command: string; runs?: number; parallelism?: number; timeoutMs?: number; cwd?: string; patterns?: { averageMs?: string; p99Ms?: string; passing?: string; failing?: string } };
   };
+  db?: {
+    durationS?: number;
+    readRate?: number;
+    writeRate?: number;
+    concurrency?: number;
+    readSql?: string;
+    statementTimeoutMs?: number;
+    metricsUrls?: string[];
+    nodeExporterUrls?: string[];
+    cores?: number;
+    diskMountpoint?: string;
+    probeSchema?: string;
+    maxDurationS?: number;
+  };
   thresholds?: Record<string, number>;
   checklist?: string;
 }

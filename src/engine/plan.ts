@@ -11,6 +11,7 @@ import { TASK_IDS, type RunTarget, type TaskId } from '../shared/result';
 import { IMPLEMENTED_TASKS } from './tasks/catalog';
 import { DEFAULT_TABLE, USAGE_BUFFER_DEFAULTS, type UsageBufferOptions } from './tasks/usageBuffer/types';
 import { newRunId } from './results';
+import { DB_DEFAULTS, type DbOptions } from './tasks/db/types';
 
 /** What the command line (or the extension) may set over the config file. */
 export interface Overrides {
@@ -25,6 +26,9 @@ export interface Overrides {
   operations?: number;
   concurrency?: number;
   keepRows?: boolean;
+  metricsUrls?: string[];
+  /** The demo target's PostgreSQL, sampled for CPU and memory. */
+  localPid?: number;
   dbUrl?: string;
   allowRemote?: boolean;
 }
@@ -128,6 +132,46 @@ function positive(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isFinite(value) || value <= 0) throw new InputError(`${name}: expected a positive number, got ${value}`);
   return value;
+}
+
+/** The database check's options: the config's `db`, the flags, the database. */
+function dbOptions(loaded: LoadedConfig, overrides: Overrides, dbUrl: string | null, runId: string, alongside: boolean): DbOptions {
+  const db = loaded.config.db ?? {};
+  if (!dbUrl) throw new InputError('db needs a database: pass --db-url, set PHASE3_DB_URL or database.url');
+  const d = DB_DEFAULTS;
+  const maxDurationS = db.maxDurationS ?? d.maxDurationS;
+  const durationS = positive('--duration', overrides.durationS) ?? db.durationS ?? d.durationS;
+  const options: DbOptions = {
+    dbUrl,
+    runId,
+    // Alongside, the probes go on until the load tasks are done (bounded by maxDurationS).
+    durationS: alongside ? maxDurationS : durationS,
+    readRate: db.readRate ?? d.readRate,
+    writeRate: db.writeRate ?? d.writeRate,
+    concurrency: db.concurrency ?? d.concurrency,
+    statementTimeoutMs: db.statementTimeoutMs ?? d.statementTimeoutMs,
+    metricsUrls: [...(db.metricsUrls ?? []), ...(overrides.metricsUrls ?? [])],
+    nodeExporterUrls: db.nodeExporterUrls ?? [],
+    intervalMs: d.intervalMs,
+    maxDurationS: alongside ? maxDurationS : Math.max(maxDurationS, durationS + 60),
+  };
+  for (const url of [...options.metricsUrls, ...options.nodeExporterUrls]) {
+    let host: string;
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      throw new InputError(`metrics URL is not a URL: ${redactUrl(url)}`);
+    }
+    if (!isLoopbackHost(host) && !(overrides.allowRemote || loaded.config.target?.allowRemote)) {
+      throw new InputError(`refusing to scrape ${host}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
+    }
+  }
+  if (db.readSql) options.readSql = db.readSql;
+  if (db.cores !== undefined) options.cores = db.cores;
+  if (db.diskMountpoint) options.diskMountpoint = db.diskMountpoint;
+  if (db.probeSchema) options.probeSchema = db.probeSchema;
+  if (overrides.localPid !== undefined) options.localPid = overrides.localPid;
+  return options;
 }
 
 /** The usage-buffer task's options: the config's `usageBuffer`, the flags, the database. */
@@ -240,6 +284,11 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
   const dbUrl = resolveDbUrl(loaded, overrides, env, secrets);
   const runId = newRunId();
   if (implemented.includes('usage-buffer')) tasks.push({ task: 'usage-buffer', options: usageBufferOptions(loaded, overrides, dbUrl, runId), thresholds });
+  if (implemented.includes('db')) {
+    // With load tasks in the run the check runs alongside them, "under load", until they finish.
+    const alongside = tasks.length > 0;
+    tasks.push({ task: 'db', options: dbOptions(loaded, overrides, dbUrl, runId, alongside), thresholds, ...(alongside ? { alongside } : {}) });
+  }
   return {
     runId,
     tasks,

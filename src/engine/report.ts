@@ -52,6 +52,18 @@ function usageBufferSummary(m: Record<string, unknown>): string[] {
   return lines;
 }
 
+function dbSummary(m: Record<string, unknown>): string[] {
+  const n = (k: string): string => (typeof m[k] === 'number' ? formatNumber(m[k] as number) : '–');
+  const lines = [`probes: ${n('reads')} reads, ${n('writes')} writes, ${n('errors')} errors, ${n('queryTimeouts')} query timeouts (${n('opsPerSec')} ops/s)`];
+  const rows: Array<[string, LatencySummary | null]> = [['reads', latencyOf(m, 'readLatencyMs')], ['writes', latencyOf(m, 'writeLatencyMs')]];
+  const present = rows.filter((r): r is [string, LatencySummary] => r[1] !== null);
+  if (present.length) lines.push('', ...percentileTable(present));
+  const sources = (m.sources as Array<{ figure: string; source: string }> | undefined) ?? [];
+  if (sources.length) lines.push('', ...sources.map((s) => `${s.figure}: ${s.source}`));
+  for (const u of (m.unreachable as Array<{ url: string; error: string }> | undefined) ?? []) lines.push(`unreachable: ${u.url} (${u.error})`);
+  return lines;
+}
+
 /** The human-readable report the CLI prints: per task, figures, percentiles and criteria. */
 export function formatTextReport(run: RunResult, extra: { savedTo?: string; notImplemented?: TaskId[] } = {}): string {
   const out: string[] = [`Phase 3 run ${run.runId}  (${run.target.url ?? 'no API target'}${run.demo ? ', demo target' : ''})`, ''];
@@ -59,6 +71,7 @@ export function formatTextReport(run: RunResult, extra: { savedTo?: string; notI
     out.push(`${TASK_TITLES[id]} [${id}]: ${task.status.toUpperCase()}${task.error ? ` – ${task.error}` : ''}`);
     if (id === 'api' || id === 'users') out.push(...apiSummary(task.metrics).map((l) => `  ${l}`));
     if (id === 'usage-buffer') out.push(...usageBufferSummary(task.metrics).map((l) => `  ${l}`));
+    if (id === 'db') out.push(...dbSummary(task.metrics).map((l) => (l ? `  ${l}` : l)));
     const rows: Array<[string, LatencySummary]> = [];
     const raw = latencyOf(task.metrics, 'latencyMs');
     const corrected = latencyOf(task.metrics, 'correctedLatencyMs');

@@ -38,12 +38,27 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
   }
   const startedAt = new Date().toISOString();
   const tasks: RunResult['tasks'] = {};
-  for (const spec of plan.tasks) {
-    if (options.signal.aborted) break;
+  const start = (spec: TaskSpec): RunningTask => {
     options.onTaskStart?.(spec.task);
-    const result = options.workerPath ? await runInWorker(spec, options.workerPath, options) : await runOnThisThread(spec, options);
+    return options.workerPath ? runInWorker(spec, options.workerPath, options) : runOnThisThread(spec, options);
+  };
+  const settle = (spec: TaskSpec, result: TaskResult): void => {
     tasks[spec.task] = result;
     options.onTaskEnd?.(spec.task, result);
+  };
+  // Tasks that watch others (the database check under load) start first and run until the
+  // load tasks, one after another, are done; then they are told to finish.
+  const loads = plan.tasks.filter((t) => !t.alongside);
+  const watchers = loads.length ? plan.tasks.filter((t) => t.alongside).map((spec) => ({ spec, running: start(spec) })) : [];
+  const alone = loads.length ? loads : plan.tasks;
+  try {
+    for (const spec of alone) {
+      if (options.signal.aborted) break;
+      settle(spec, await start(spec).result);
+    }
+  } finally {
+    for (const w of watchers) w.running.finish();
+    for (const w of watchers) settle(w.spec, await w.running.result);
   }
   return {
     schemaVersion: 1,
@@ -57,10 +72,19 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
   };
 }
 
+/** A task under way: its result to come, and how to tell it the work it watched is done. */
+interface RunningTask {
+  result: Promise<TaskResult>;
+  finish(): void;
+}
+
 /** Tests and benchmarks only: the load generators are loaded here on first use, not by the host. */
-async function runOnThisThread(spec: TaskSpec, options: RunOptions): Promise<TaskResult> {
-  const { runTask } = await import('./tasks');
-  return runTask(spec, { emit: (e) => options.onEvent?.(e), signal: options.signal, thresholds: spec.thresholds });
+function runOnThisThread(spec: TaskSpec, options: RunOptions): RunningTask {
+  const finish = new AbortController();
+  const result = import('./tasks').then(({ runTask }) =>
+    runTask(spec, { emit: (e) => options.onEvent?.(e), signal: options.signal, finish: finish.signal, thresholds: spec.thresholds }),
+  );
+  return { result, finish: () => finish.abort() };
 }
 
 /**
@@ -99,9 +123,9 @@ class StreamedProgress {
   }
 }
 
-function runInWorker(spec: TaskSpec, workerPath: string, options: RunOptions): Promise<TaskResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(workerPath);
+function runInWorker(spec: TaskSpec, workerPath: string, options: RunOptions): RunningTask {
+  const worker = new Worker(workerPath);
+  const result = new Promise<TaskResult>((resolve, reject) => {
     const progress = new StreamedProgress();
     let settled = false;
     let terminateTimer: NodeJS.Timeout | null = null;
@@ -152,4 +176,6 @@ function runInWorker(spec: TaskSpec, workerPath: string, options: RunOptions): P
     if (options.signal.aborted) onAbort();
     else options.signal.addEventListener('abort', onAbort, { once: true });
   });
+  // A worker that already exited has nothing to finish; posting to it is harmless.
+  return { result, finish: () => worker.postMessage({ type: 'finish' } satisfies WorkerCommand) };
 }

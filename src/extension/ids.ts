@@ -27,6 +27,7 @@ export const Commands = {
 export const TaskCommands: Readonly<Partial<Record<TaskId, { id: string; title: string }>>> = {
   api: { id: 'phase3.runApi', title: 'Run API Load Test' },
   'usage-buffer': { id: 'phase3.runUsageBuffer', title: 'Run Usage Buffer Stress Test' },
+  db: { id: 'phase3.runDb', title: 'Run Database Check' },
 };
 
 export const Views = {

@@ -123,7 +123,10 @@ export class RunManager extends Disposable {
     // A running demo target stands in for whatever the workspace's config does not name.
     if (demo) {
       if (!loaded.file || !loaded.config.target?.url) overrides.url = demo.graphqlUrl;
-      if (!loaded.file || (!loaded.config.database?.url && !process.env.PHASE3_DB_URL)) overrides.dbUrl = demo.dbUrl;
+      if (!loaded.file || (!loaded.config.database?.url && !process.env.PHASE3_DB_URL)) {
+        overrides.dbUrl = demo.dbUrl;
+        overrides.localPid = demo.postgresPid;
+      }
     }
     const env = await this.deps.secrets.environment(loaded.config);
     const plan = buildPlan(tasks, loaded, overrides, env, root.fsPath);

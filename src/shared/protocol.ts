@@ -6,18 +6,27 @@
 import type { LoadIntervalPoint, TaskId, TaskResult } from './result';
 import type { ApiOptions } from '../engine/tasks/api';
 import type { UsageBufferOptions } from '../engine/tasks/usageBuffer/types';
+import type { DbOptions } from '../engine/tasks/db/types';
 
 /** What a worker is asked to run: the task id and its fully resolved options. */
-export type TaskSpec =
-  | { task: 'api'; options: ApiOptions; thresholds: Record<string, number> }
-  | { task: 'usage-buffer'; options: UsageBufferOptions; thresholds: Record<string, number> };
+export type TaskSpec = (
+  | { task: 'api'; options: ApiOptions }
+  | { task: 'usage-buffer'; options: UsageBufferOptions }
+  | { task: 'db'; options: DbOptions }
+) & {
+  thresholds: Record<string, number>;
+  /** Runs while the run's other tasks do, and is told to finish when they are done. */
+  alongside?: boolean;
+};
 
 /** Host -> worker. */
 export type WorkerCommand =
   /** Run this task; the worker runs exactly one. */
   | { type: 'start'; spec: TaskSpec }
   /** Stop sending load, keep what was measured, and report the result marked cancelled. */
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  /** The work this task ran alongside is done: end now and report a complete result. */
+  | { type: 'finish' };
 
 /** Progress a task reports while it runs (worker -> host, and in-process sinks). */
 export type TaskEvent =

@@ -10,6 +10,7 @@ import { InputError, errorMessage } from '../engine/errors';
 if (!parentPort) throw new Error('worker.js must run as a worker thread');
 const port = parentPort;
 const cancel = new AbortController();
+const finish = new AbortController();
 let started = false;
 
 const post = (message: WorkerMessage): void => port.postMessage(message);
@@ -20,7 +21,7 @@ port.on('message', (command: WorkerCommand) => {
       if (started) return;
       started = true;
       const { spec } = command;
-      runTask(spec, { emit: post, signal: cancel.signal, thresholds: spec.thresholds })
+      runTask(spec, { emit: post, signal: cancel.signal, finish: finish.signal, thresholds: spec.thresholds })
         .then((result) => post({ type: 'result', task: spec.task, result }))
         .catch((err: unknown) => post({ type: 'failed', task: spec.task, error: errorMessage(err), input: err instanceof InputError }))
         .finally(() => port.close());
@@ -28,6 +29,9 @@ port.on('message', (command: WorkerCommand) => {
     }
     case 'cancel':
       cancel.abort();
+      return;
+    case 'finish':
+      finish.abort();
       return;
     default:
       assertNever(command);

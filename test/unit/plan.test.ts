@@ -90,9 +90,20 @@ test('fewer requests than connections, a missing URL and unknown tasks are refus
 });
 
 test('tasks not built yet are listed, not faked', () => {
-  const plan = buildPlan(['api', 'db'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir());
+  const plan = buildPlan(['api', 'users'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir());
   assert.deepEqual(plan.tasks.map((t) => t.task), ['api']);
-  assert.deepEqual(plan.notImplemented, ['db']);
+  assert.deepEqual(plan.notImplemented, ['users']);
+});
+
+test('db: alone it probes for its duration; with load tasks it runs alongside them until they finish', () => {
+  const dbUrl = 'postgres://u:pw@127.0.0.1:5433/yb';
+  const alone = buildPlan(['db'], loaded({ db: { durationS: 12 } }), { dbUrl }, {}, os.tmpdir());
+  assert.ok(alone.tasks[0].task === 'db' && !alone.tasks[0].alongside);
+  assert.equal(alone.tasks[0].options.durationS, 12);
+  const under = buildPlan(['api', 'db'], loaded({ target: { url: URL_OK } }), { dbUrl }, {}, os.tmpdir());
+  assert.deepEqual(under.tasks.map((t) => [t.task, t.alongside ?? false]), [['api', false], ['db', true]]);
+  assert.match(message(() => buildPlan(['db'], loaded({ db: { metricsUrls: ['http://yb-node-1:9000'] } }), { dbUrl }, {}, os.tmpdir())), /refusing to scrape yb-node-1/);
+  assert.match(message(() => buildPlan(['db'], loaded({}), {}, {}, os.tmpdir())), /db needs a database/);
 });
 
 test('usage-buffer: needs a database or a script; flags beat the config; keys are named after the run', () => {

@@ -30,7 +30,13 @@ export interface ApiOptions {
 
 export interface TaskContext {
   emit(event: TaskEvent): void;
+  /** Cancel: stop and report what was measured, marked cancelled. */
   signal: AbortSignal;
+  /**
+   * For a task that runs alongside others (the database check under load): the others are done,
+   * so end now as a normal, complete run.
+   */
+  finish?: AbortSignal;
   thresholds: Readonly<Record<string, number>>;
 }
 

@@ -2,6 +2,7 @@ import type { TaskResult } from '../../shared/result';
 import type { TaskSpec } from '../../shared/protocol';
 import { runApiTask, type TaskContext } from './api';
 import { runUsageBufferTask } from './usageBuffer';
+import { runDbTask } from './db';
 
 export { IMPLEMENTED_TASKS, TASK_TITLES } from './catalog';
 
@@ -12,6 +13,8 @@ export function runTask(spec: TaskSpec, ctx: TaskContext): Promise<TaskResult> {
       return runApiTask(spec.options, ctx);
     case 'usage-buffer':
       return runUsageBufferTask(spec.options, ctx);
+    case 'db':
+      return runDbTask(spec.options, ctx);
   }
 }
 

@@ -1,13 +1,17 @@
-/** A task's load stops on cancel or at its time bound, whichever comes first. */
+/**
+ * A task's load stops on cancel, at its time bound, or when its run says the work it ran
+ * alongside is done (`finish`: a normal end, not a cancel), whichever comes first.
+ */
 export class LoadStop {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private bounded = false;
   private readonly onCancel = (): void => this.controller.abort();
 
-  constructor(private readonly cancel: AbortSignal, boundS: number) {
+  constructor(private readonly cancel: AbortSignal, boundS: number, private readonly finish?: AbortSignal) {
     cancel.addEventListener('abort', this.onCancel, { once: true });
-    if (cancel.aborted) this.controller.abort();
+    finish?.addEventListener('abort', this.onCancel, { once: true });
+    if (cancel.aborted || finish?.aborted) this.controller.abort();
     this.timer = setTimeout(() => {
       this.bounded = true;
       this.controller.abort();
@@ -27,5 +31,6 @@ export class LoadStop {
   dispose(): void {
     clearTimeout(this.timer);
     this.cancel.removeEventListener('abort', this.onCancel);
+    this.finish?.removeEventListener('abort', this.onCancel);
   }
 }
