@@ -98,10 +98,13 @@ export const TASK_CHARTS: Readonly<Record<TaskId, readonly ChartSpec[]>> = {
       targets: [{ criterion: 'usage-buffer.p99', percentile: 99, label: 'p99 target', color: 'red' }],
     },
   ],
-  // Read/write p99, CPU and memory need their own interval figures (see the report); until
-  // then the database probes chart like any latency series.
   db: [
     { kind: 'time', id: 'latency', title: 'Probe latency', unit: 'ms', lines: latencyLines },
+    {
+      kind: 'time', id: 'resources', title: 'Database CPU and memory', unit: '%',
+      lines: [{ figure: 'cpuPercent', label: 'CPU', color: 'red' }, { figure: 'memoryPercent', label: 'memory', color: 'blue' }],
+      thresholds: [{ criterion: 'db.cpu', label: 'CPU target', color: 'red' }, { criterion: 'db.memory', label: 'memory target', color: 'blue' }],
+    },
     { kind: 'time', id: 'errors', title: 'Query errors and timeouts per interval', unit: 'queries', lines: errorLines, counts: true },
     { kind: 'distribution', id: 'distribution', title: 'Probe latency by percentile' },
   ],

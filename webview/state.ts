@@ -166,6 +166,8 @@ const MERGE_RULES: { [K in keyof Required<LoadIntervalPoint>]: MergeRule } = {
   p99: 'max',
   correctedP99: 'max',
   activeConnections: 'max',
+  cpuPercent: 'max',
+  memoryPercent: 'max',
 };
 
 type PointKey = keyof LoadIntervalPoint;

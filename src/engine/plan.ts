@@ -166,6 +166,7 @@ function dbOptions(loaded: LoadedConfig, overrides: Overrides, dbUrl: string | n
       throw new InputError(`refusing to scrape ${host}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
     }
   }
+  if (overrides.allowRemote || loaded.config.target?.allowRemote) options.allowRemoteMetrics = true;
   if (db.readSql) options.readSql = db.readSql;
   if (db.cores !== undefined) options.cores = db.cores;
   if (db.diskMountpoint) options.diskMountpoint = db.diskMountpoint;

@@ -7,6 +7,7 @@ import { preflight, type PreflightReport } from './preflight';
 import { newRunId } from './results';
 import type { RunPlan } from './plan';
 import { TOOL } from './tool';
+import { foldQueryTimeouts } from './tasks/alongside';
 
 export interface RunHooks {
   /** Every task event, as it arrives. */
@@ -58,7 +59,12 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
     }
   } finally {
     for (const w of watchers) w.running.finish();
-    for (const w of watchers) settle(w.spec, await w.running.result);
+    for (const w of watchers) {
+      const result = await w.running.result;
+      // What the loads saw on the same database belongs in the watcher's verdict too.
+      if (w.spec.task === 'db') foldQueryTimeouts(result, tasks, w.spec.thresholds);
+      settle(w.spec, result);
+    }
   }
   return {
     schemaVersion: 1,

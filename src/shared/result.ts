@@ -51,6 +51,9 @@ export interface LoadIntervalPoint {
   /** Corrected for coordinated omission (rate mode only). */
   correctedP99?: number | null;
   activeConnections?: number;
+  /** Database check: the database's CPU and memory use at the end of the interval, percent. */
+  cpuPercent?: number | null;
+  memoryPercent?: number | null;
 }
 
 export interface ApiMetrics {

@@ -30,6 +30,10 @@ test('db runs alongside the load, in its own worker, and ends as a complete run 
     assert.notEqual(db.status, 'error', db.error);
     assert.ok(((db.metrics as { reads?: number }).reads ?? 0) > 0, 'the probes ran under the load');
     assert.ok(db.criteria.some((c) => c.id === 'db.readP99' && c.actual !== null));
+    // The dashboard's CPU and memory lines: the demo PostgreSQL's process tree, per interval.
+    assert.ok(db.series.some((p) => typeof p.cpuPercent === 'number'), JSON.stringify(db.series.slice(0, 2)));
+    // PostgreSQL has no yb_servers(): no nodes to discover, and the result says so.
+    assert.ok((db.notes ?? []).some((n) => n.includes('no yb_servers()')), JSON.stringify(db.notes));
     // It stopped with the load, not at its own (long) bound.
     assert.ok(elapsedS < 60, `the run took ${elapsedS} s`);
   } finally {

@@ -45,6 +45,24 @@ function worstOf(figures: Figure[]): AvgMax | undefined {
   return { avg: r2(Math.max(...figures.map((f) => f.avg))), max: r2(Math.max(...figures.map((f) => f.max))) };
 }
 
+/** Loopback hosts may always be scraped; others only when the user allowed it. */
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+
+/** The tserver metrics URLs of the nodes `yb_servers()` names; a note says what was found or why not. */
+export async function discoverNodes(o: DbOptions, probes: Probes, notes: string[]): Promise<string[]> {
+  const hosts = await probes.ybServers();
+  if (hosts === null) {
+    notes.push('no yb_servers() on this database (not YugabyteDB): server metrics only from metricsUrls');
+    return [];
+  }
+  const port = o.tserverMetricsPort ?? 9000;
+  const allowed = hosts.filter((h) => o.allowRemoteMetrics || isLoopback(h));
+  const skipped = hosts.filter((h) => !allowed.includes(h));
+  if (skipped.length) notes.push(`yb_servers() names ${skipped.join(', ')}, not on this machine: not scraped (allow remote targets to scrape them)`);
+  notes.push(`nodes from yb_servers(): ${allowed.map((h) => `${h}:${port}`).join(', ') || 'none scraped'}`);
+  return allowed.map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${port}`);
+}
+
 export async function runDbTask(options: DbOptions, ctx: TaskContext): Promise<TaskResult> {
   const o: DbOptions = { ...options };
   validate(o);
@@ -58,7 +76,8 @@ export async function runDbTask(options: DbOptions, ctx: TaskContext): Promise<T
 
   const probes = await Probes.open(o, runId);
   const stop = new LoadStop(ctx.signal, o.maxDurationS, ctx.finish);
-  const yb = o.metricsUrls.map((u) => metricsEndpoint(u, '/prometheus-metrics'));
+  const metricsUrls = o.metricsUrls.length || o.discoverNodes === false ? o.metricsUrls : await discoverNodes(o, probes, notes);
+  const yb = metricsUrls.map((u) => metricsEndpoint(u, '/prometheus-metrics'));
   const ne = o.nodeExporterUrls.map((u) => metricsEndpoint(u, '/metrics'));
   const unreachable: Array<{ url: string; error: string }> = [];
   const nodeOutcomes: NodeOutcome[] = [];
@@ -79,7 +98,9 @@ export async function runDbTask(options: DbOptions, ctx: TaskContext): Promise<T
       if (!sampler.found) notes.push(`local process ${o.localPid} not found in /proc: no local CPU or memory figures`);
     }
     log('info', `probing ${o.readRate} reads/s and ${probes.probeTable ? o.writeRate : 0} writes/s on ${o.concurrency} connections for ${o.durationS} s`);
-    outcome = await probes.run(stop.signal, ctx.emit);
+    const latest = (values: number[]): number | null => (values.length ? Math.round(values[values.length - 1] * 100) / 100 : null);
+    const resources = sampler ? (): { cpuPercent: number | null; memoryPercent: number | null } => ({ cpuPercent: latest(sampler?.cpu ?? []), memoryPercent: latest(sampler?.memory ?? []) }) : undefined;
+    outcome = await probes.run(stop.signal, ctx.emit, resources);
     sampler?.stop();
 
     if (!ctx.signal.aborted) {

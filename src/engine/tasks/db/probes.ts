@@ -72,6 +72,19 @@ export class Probes {
     this.keys = Array.from({ length: Math.min(MAX_PROBE_ROWS, Math.max(8, o.concurrency * 4)) }, (_, i) => `phase3-${runId}-${i}`);
   }
 
+  /**
+   * The cluster's nodes as YugabyteDB lists them (`yb_servers()`), or null on a database that
+   * has no such function (plain PostgreSQL).
+   */
+  async ybServers(): Promise<string[] | null> {
+    try {
+      const { rows } = await this.control.query<{ host: string }>('SELECT host FROM yb_servers()');
+      return rows.map((r) => r.host).filter((h) => typeof h === 'string' && h.length > 0);
+    } catch {
+      return null;
+    }
+  }
+
   /** Throws InputError when the database cannot be reached or the read SQL does not run. */
   static async open(o: DbOptions, runId: string): Promise<Probes> {
     const secrets = secretsOf(o.dbUrl);
@@ -147,7 +160,8 @@ export class Probes {
   }
 
   /** Runs the probes until `durationS` or `stop`, emitting interval events. */
-  async run(stop: AbortSignal, emit: (event: TaskEvent) => void): Promise<ProbeOutcome> {
+  /** `resources`, when given, adds the database's CPU and memory at each interval to the series. */
+  async run(stop: AbortSignal, emit: (event: TaskEvent) => void, resources?: () => { cpuPercent: number | null; memoryPercent: number | null }): Promise<ProbeOutcome> {
     const o = this.o;
     const writeRate = this.probeTable ? o.writeRate : 0;
     const totalRate = o.readRate + writeRate;
@@ -158,7 +172,7 @@ export class Probes {
     const out = { reads: 0, writes: 0, queryTimeouts: 0, errors: 0, errorsByCode: {} as Record<string, number> };
     let inFlight = 0;
     const closeInterval = (): void => {
-      const snapshot = recorder.closeInterval({ activeConnections: inFlight });
+      const snapshot = recorder.closeInterval({ activeConnections: inFlight, ...(resources?.() ?? {}) });
       series.push(snapshot.point);
       emit({ type: 'interval', task: 'db', ...snapshot });
     };

@@ -25,6 +25,13 @@ export interface DbOptions {
   statementTimeoutMs: number;
   /** yb-tserver base URLs (`http://node:9000` → `/prometheus-metrics`) or full metrics URLs (`…/metrics` is JSON). */
   metricsUrls: string[];
+  /**
+   * With no metricsUrls: ask `yb_servers()` for the nodes and scrape `http://<host>:<port>`
+   * (default 9000), loopback hosts only unless allowRemoteMetrics.
+   */
+  discoverNodes?: boolean;
+  tserverMetricsPort?: number;
+  allowRemoteMetrics?: boolean;
   /** Prometheus node_exporter URLs (`http://node:9100` → `/metrics`). */
   nodeExporterUrls: string[];
   /** CPU cores per YugabyteDB node, for `cpu_utime`+`cpu_stime` → %. Default 1 (said in `sources`). */
