@@ -14,5 +14,8 @@ export function demoConfig(graphqlUrl: string): Phase3Config {
     usageBuffer: { operations: 1000, concurrency: 10 },
     // Alone, a 10 s probe run; in the suite it runs alongside the load tasks until they finish.
     db: { durationS: 10 },
+    // The soak's short form: up to 100 users in 5 s, 20 s flat (10 intervals to judge
+    // degradation on), 5 s down: half a minute instead of 5-10.
+    users: { stages: '5s:100,20s:100,5s:0', thinkTimeMs: 500, intervalMs: 2000, healthEveryMs: 2000 },
   };
 }

@@ -58,6 +58,14 @@ export interface Phase3Config {
     probeSchema?: string;
     maxDurationS?: number;
   };
+  users?: {
+    stages?: string | Array<{ durationS: number; target: number }>;
+    thinkTimeMs?: number;
+    intervalMs?: number;
+    healthEveryMs?: number;
+    healthUrls?: string[];
+    maxDurationS?: number;
+  };
   thresholds?: Record<string, number>;
   checklist?: string;
 }

@@ -12,6 +12,7 @@ import { IMPLEMENTED_TASKS } from './tasks/catalog';
 import { DEFAULT_TABLE, USAGE_BUFFER_DEFAULTS, type UsageBufferOptions } from './tasks/usageBuffer/types';
 import { newRunId } from './results';
 import { DB_DEFAULTS, type DbOptions } from './tasks/db/types';
+import { USERS_DEFAULTS, parseStages, type Stage, type UsersOptions } from './tasks/users/types';
 
 /** What the command line (or the extension) may set over the config file. */
 export interface Overrides {
@@ -27,6 +28,9 @@ export interface Overrides {
   concurrency?: number;
   keepRows?: boolean;
   metricsUrls?: string[];
+  stages?: string;
+  thinkTimeMs?: number;
+  intervalS?: number;
   /** The demo target's PostgreSQL, sampled for CPU and memory. */
   localPid?: number;
   dbUrl?: string;
@@ -134,6 +138,36 @@ function positive(name: string, value: number | undefined): number | undefined {
   return value;
 }
 
+/** The soak's options: stages from --stages or the config, think time, interval, health URLs. */
+function usersOptions(loaded: LoadedConfig, overrides: Overrides, request: HttpRequestSpec): UsersOptions {
+  const users = loaded.config.users ?? {};
+  const d = USERS_DEFAULTS;
+  const raw = overrides.stages ?? users.stages ?? DEFAULT_STAGES;
+  const stages: Stage[] = typeof raw === 'string' ? parseStages(raw) : raw.map((s) => ({ durationS: s.durationS, target: s.target }));
+  const thinkTimeMs = overrides.thinkTimeMs ?? users.thinkTimeMs ?? d.thinkTimeMs;
+  if (!Number.isFinite(thinkTimeMs) || thinkTimeMs < 0) throw new InputError(`--think-time: expected 0 or more milliseconds, got ${thinkTimeMs}`);
+  const intervalMs = overrides.intervalS !== undefined ? (positive('--interval', overrides.intervalS) ?? 5) * 1000 : users.intervalMs ?? d.intervalMs;
+  const totalS = stages.reduce((n, s) => n + s.durationS, 0);
+  for (const url of users.healthUrls ?? []) {
+    const host = new URL(url).hostname;
+    if (!isLoopbackHost(host) && !(overrides.allowRemote || loaded.config.target?.allowRemote)) {
+      throw new InputError(`refusing to poll ${host}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
+    }
+  }
+  return {
+    request,
+    stages,
+    thinkTimeMs,
+    intervalMs,
+    healthEveryMs: users.healthEveryMs ?? d.healthEveryMs,
+    healthUrls: users.healthUrls ?? [],
+    maxDurationS: users.maxDurationS ?? totalS + request.timeoutMs / 1000 + 30,
+  };
+}
+
+/** 1 minute up to 100 users, 5 minutes at 100, 1 minute down: the seed's "100-500 users for 5-10 minutes", low end. */
+const DEFAULT_STAGES = '1m:100,5m:100,1m:0';
+
 /** The database check's options: the config's `db`, the flags, the database. */
 function dbOptions(loaded: LoadedConfig, overrides: Overrides, dbUrl: string | null, runId: string, alongside: boolean): DbOptions {
   const db = loaded.config.db ?? {};
@@ -230,7 +264,7 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
   const thresholds = { ...(config.thresholds ?? {}) };
   const implemented = taskIds.filter((t) => IMPLEMENTED_TASKS.includes(t));
   const notImplemented = taskIds.filter((t) => !IMPLEMENTED_TASKS.includes(t));
-  const needsApi = implemented.includes('api');
+  const needsApi = implemented.includes('api') || implemented.includes('users');
 
   const rawUrl = overrides.url ?? config.target?.url;
   let request: HttpRequestSpec | null = null;
@@ -255,7 +289,7 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
   }
 
   const tasks: TaskSpec[] = [];
-  if (needsApi && request) {
+  if (implemented.includes('api') && request) {
     const api = config.api ?? {};
     const connections = positive('--connections', overrides.connections) ?? api.connections ?? DEFAULTS.connections;
     const durationS = positive('--duration', overrides.durationS) ?? (overrides.requests === undefined ? api.durationS : undefined);
@@ -284,6 +318,7 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
 
   const dbUrl = resolveDbUrl(loaded, overrides, env, secrets);
   const runId = newRunId();
+  if (implemented.includes('users') && request) tasks.push({ task: 'users', options: usersOptions(loaded, overrides, request), thresholds });
   if (implemented.includes('usage-buffer')) tasks.push({ task: 'usage-buffer', options: usageBufferOptions(loaded, overrides, dbUrl, runId), thresholds });
   if (implemented.includes('db')) {
     // With load tasks in the run the check runs alongside them, "under load", until they finish.

@@ -52,6 +52,20 @@ function usageBufferSummary(m: Record<string, unknown>): string[] {
   return lines;
 }
 
+function usersSummary(m: Record<string, unknown>): string[] {
+  const n = (k: string): string => (typeof m[k] === 'number' ? formatNumber(m[k] as number) : '–');
+  const lines = [
+    `peak users ${n('peakUsers')} over ${n('durationS')} s: requests ${n('requests')}, errors ${n('errors')} (${formatNumber(Number(m.errorRate ?? 0) * 100)}%), timeouts ${n('timeouts')}`,
+  ];
+  const d = m.degradation as { detected?: boolean; reason?: string } | undefined;
+  if (d) lines.push(`degradation: ${d.detected ? 'DETECTED' : 'none'}${d.reason ? ` (${d.reason})` : ''}`);
+  const h = m.health as { checks?: number; failures?: number } | undefined;
+  if (h) lines.push(`health: ${h.checks} checks, ${h.failures} failed`);
+  const g = m.generator as { limited?: boolean; eventLoopP99Ms?: number; cpuPercent?: number } | undefined;
+  if (g) lines.push(`generator: event-loop p99 ${formatNumber(g.eventLoopP99Ms ?? 0)} ms, CPU ${formatNumber(g.cpuPercent ?? 0)}%${g.limited ? ' (LIMITED: the figures are the generator\'s limit, not the server\'s)' : ''}`);
+  return lines;
+}
+
 function dbSummary(m: Record<string, unknown>): string[] {
   const n = (k: string): string => (typeof m[k] === 'number' ? formatNumber(m[k] as number) : '–');
   const lines = [`probes: ${n('reads')} reads, ${n('writes')} writes, ${n('errors')} errors, ${n('queryTimeouts')} query timeouts (${n('opsPerSec')} ops/s)`];
@@ -69,7 +83,8 @@ export function formatTextReport(run: RunResult, extra: { savedTo?: string; notI
   const out: string[] = [`Phase 3 run ${run.runId}  (${run.target.url ?? 'no API target'}${run.demo ? ', demo target' : ''})`, ''];
   for (const [id, task] of Object.entries(run.tasks) as Array<[TaskId, TaskResult]>) {
     out.push(`${TASK_TITLES[id]} [${id}]: ${task.status.toUpperCase()}${task.error ? ` – ${task.error}` : ''}`);
-    if (id === 'api' || id === 'users') out.push(...apiSummary(task.metrics).map((l) => `  ${l}`));
+    if (id === 'api') out.push(...apiSummary(task.metrics).map((l) => `  ${l}`));
+    if (id === 'users') out.push(...usersSummary(task.metrics).map((l) => `  ${l}`));
     if (id === 'usage-buffer') out.push(...usageBufferSummary(task.metrics).map((l) => `  ${l}`));
     if (id === 'db') out.push(...dbSummary(task.metrics).map((l) => (l ? `  ${l}` : l)));
     const rows: Array<[string, LatencySummary]> = [];

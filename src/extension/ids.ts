@@ -28,6 +28,7 @@ export const TaskCommands: Readonly<Partial<Record<TaskId, { id: string; title: 
   api: { id: 'phase3.runApi', title: 'Run API Load Test' },
   'usage-buffer': { id: 'phase3.runUsageBuffer', title: 'Run Usage Buffer Stress Test' },
   db: { id: 'phase3.runDb', title: 'Run Database Check' },
+  users: { id: 'phase3.runUsers', title: 'Run Concurrent Users Soak' },
 };
 
 export const Views = {

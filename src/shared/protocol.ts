@@ -7,12 +7,14 @@ import type { LoadIntervalPoint, TaskId, TaskResult } from './result';
 import type { ApiOptions } from '../engine/tasks/api';
 import type { UsageBufferOptions } from '../engine/tasks/usageBuffer/types';
 import type { DbOptions } from '../engine/tasks/db/types';
+import type { UsersOptions } from '../engine/tasks/users/types';
 
 /** What a worker is asked to run: the task id and its fully resolved options. */
 export type TaskSpec = (
   | { task: 'api'; options: ApiOptions }
   | { task: 'usage-buffer'; options: UsageBufferOptions }
   | { task: 'db'; options: DbOptions }
+  | { task: 'users'; options: UsersOptions }
 ) & {
   thresholds: Record<string, number>;
   /** Runs while the run's other tasks do, and is told to finish when they are done. */

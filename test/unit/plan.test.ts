@@ -89,10 +89,10 @@ test('fewer requests than connections, a missing URL and unknown tasks are refus
   assert.deepEqual(parseTaskList(['all']), ['api', 'usage-buffer', 'db', 'users']);
 });
 
-test('tasks not built yet are listed, not faked', () => {
-  const plan = buildPlan(['api', 'users'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir());
-  assert.deepEqual(plan.tasks.map((t) => t.task), ['api']);
-  assert.deepEqual(plan.notImplemented, ['users']);
+test('all: every task is planned, db alongside the load tasks', () => {
+  const plan = buildPlan(parseTaskList(['all']), loaded({ target: { url: URL_OK } }), { dbUrl: 'postgres://u@127.0.0.1:5433/yb' }, {}, os.tmpdir());
+  assert.deepEqual(plan.tasks.map((t) => t.task), ['api', 'users', 'usage-buffer', 'db']);
+  assert.deepEqual(plan.notImplemented, []);
 });
 
 test('db: alone it probes for its duration; with load tasks it runs alongside them until they finish', () => {
@@ -117,4 +117,14 @@ test('usage-buffer: needs a database or a script; flags beat the config; keys ar
   assert.equal(spec.options.table.userId, 'userId', 'the other columns keep the default shape');
   assert.equal(spec.options.runId, plan.runId);
   assert.match(message(() => buildPlan(['usage-buffer'], loaded({}), { operations: 0, dbUrl: 'postgres://u@h/db' }, {}, os.tmpdir())), /--ops: expected a whole number/);
+});
+
+test('users: stages from --stages or the config, think time and interval; a bad spec names its part', () => {
+  const plan = buildPlan(['users'], loaded({ target: { url: URL_OK }, users: { stages: '10s:50,1m:50,10s:0', thinkTimeMs: 250 } }), { intervalS: 2 }, {}, os.tmpdir());
+  const spec = plan.tasks[0];
+  assert.ok(spec.task === 'users');
+  assert.deepEqual(spec.options.stages, [{ durationS: 10, target: 50 }, { durationS: 60, target: 50 }, { durationS: 10, target: 0 }]);
+  assert.equal(spec.options.thinkTimeMs, 250);
+  assert.equal(spec.options.intervalMs, 2000);
+  assert.match(message(() => buildPlan(['users'], loaded({ target: { url: URL_OK } }), { stages: '1m:100,5x:500' }, {}, os.tmpdir())), /part 2 "5x:500"/);
 });

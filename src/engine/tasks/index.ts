@@ -3,6 +3,7 @@ import type { TaskSpec } from '../../shared/protocol';
 import { runApiTask, type TaskContext } from './api';
 import { runUsageBufferTask } from './usageBuffer';
 import { runDbTask } from './db';
+import { runUsersTask } from './users';
 
 export { IMPLEMENTED_TASKS, TASK_TITLES } from './catalog';
 
@@ -15,6 +16,8 @@ export function runTask(spec: TaskSpec, ctx: TaskContext): Promise<TaskResult> {
       return runUsageBufferTask(spec.options, ctx);
     case 'db':
       return runDbTask(spec.options, ctx);
+    case 'users':
+      return runUsersTask(spec.options, ctx);
   }
 }
 
