@@ -7,6 +7,7 @@
  *   3. generator peak RSS at 500 connections
  *   4. the host thread's event-loop delay idle, with a 500-connection run in a worker, and on it
  *   5. the usage-buffer task's mean upsert latency against a bare pg loop (same server, same C)
+ *   6. a 500-user soak with think time: the generator's RSS each minute and the result's size
  *
  * Goals are reported, not asserted: exit 0 when the bench completed, 1 when something broke.
  * Every target runs in its own process; generators are child processes measured by GNU time.
@@ -17,6 +18,7 @@ import { GNU_TIME, REPO_ROOT, TMP_DIR, control, runMeasured, startTarget, stopAl
 import { peakRssOf, runFractional, runOurs, runRaw, type GeneratorRun, type Load } from './runners';
 import { eventLoopDelays } from './eventLoop';
 import { usageBufferOverhead } from './usageBuffer';
+import { usersSoak } from './usersSoak';
 
 const CONNECTIONS = 50;
 const DURATION_S = 5;
@@ -311,6 +313,26 @@ async function upsertOverhead(): Promise<{ ratio: number }> {
   return { ratio };
 }
 
+const SOAK = { stages: process.env.PHASE3_BENCH_SOAK_STAGES ?? '20s:500,3m:500,10s:0', thinkTimeMs: 1000 };
+
+async function soakMemory(): Promise<{ ratio: number; resultKb: number; minutes: number }> {
+  progress(`users soak ${SOAK.stages}, think time ${SOAK.thinkTimeMs} ms`);
+  const target = await startTarget('trivial');
+  try {
+    const s = await usersSoak(target.url, SOAK.stages, SOAK.thinkTimeMs);
+    out(`== users soak: ${SOAK.stages}, think time ${SOAK.thinkTimeMs} ms, trivial target, the task on this thread ==`);
+    out(`  peak users ${s.peakUsers}, ${s.requests} requests over ${f(s.durationS)} s`);
+    out(`  RSS each minute (MB): ${s.rssMbByMinute.join(', ')}`);
+    out(`  result size: ${f(s.resultBytes / 1024, 1)} KB`);
+    out('');
+    const first = s.rssMbByMinute[0] ?? NaN;
+    const last = s.rssMbByMinute[s.rssMbByMinute.length - 1] ?? NaN;
+    return { ratio: last / first, resultKb: s.resultBytes / 1024, minutes: s.durationS / 60 };
+  } finally {
+    await target.stop();
+  }
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
   await checkCliStarts();
@@ -321,6 +343,7 @@ async function main(): Promise<number> {
   const rss = await peakRss();
   const loop = await hostResponsiveness();
   const ub = await upsertOverhead();
+  const soak = await soakMemory();
 
   out('== summary ==');
   out(`api throughput ratio (ours/autocannon, median of rounds), graphql target: ${f(graphqlFigures.tput, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(graphqlFigures.tput >= RATIO_GOAL)})`);
@@ -332,6 +355,7 @@ async function main(): Promise<number> {
   out(`generator peak RSS at ${RSS.connections} connections, ours: ${f(rss.mb, 1)} MB (goal ≤ ${RSS.goalMb} MB: ${goal(rss.met)})`);
   out(`host event loop with a ${LOOP.connections}-connection run in a worker: p99 ${f(loop.worker.p99Ms, 1)} ms (idle ${f(loop.idle.p99Ms, 1)}), max ${f(loop.worker.maxMs, 1)} ms (goal p99 within ${LOOP.p99WithinMs} ms of idle and max < ${LOOP.maxMs} ms: ${goal(loop.met)})`);
   out(`usage-buffer overhead (our mean upsert latency / a bare pg loop's, median of ${UB.rounds}): ${f(ub.ratio, 2)} (goal ≤ ${UB.goal}: ${goal(ub.ratio <= UB.goal)})`);
+  out(`users soak RSS, last minute / first minute: ${f(soak.ratio, 2)} (goal within 10 %: ${goal(Math.abs(soak.ratio - 1) <= 0.1)}); result ${f(soak.resultKb, 1)} KB for ${f(soak.minutes, 1)} min`);
   out(`bench wall time: ${f((performance.now() - started) / 1000)} s`);
   return 0;
 }
