@@ -56,7 +56,8 @@ export interface LoadIntervalPoint {
   memoryPercent?: number | null;
 }
 
-export interface ApiMetrics {
+/** How the requests of an HTTP load ended; the counts add up (requests = succeeded + errors). */
+export interface LoadOutcomeMetrics {
   /** Requests attempted: responses + timeouts + connection errors. */
   requests: number;
   /** responses with a 2xx status and no GraphQL errors */
@@ -67,9 +68,12 @@ export interface ApiMetrics {
   non2xx: number;
   graphqlErrors: number;
   connectionErrors: number;
+  throughputRps: number;
+}
+
+export interface ApiMetrics extends LoadOutcomeMetrics {
   connections: number;
   durationS: number;
-  throughputRps: number;
   statusCodes: Record<string, number>;
   /** null when no response came back at all (every request failed to connect or timed out). */
   latencyMs: LatencySummary | null;

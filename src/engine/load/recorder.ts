@@ -1,4 +1,4 @@
-import type { LatencySummary, LoadIntervalPoint } from '../../shared/result';
+import type { LatencySummary, LoadIntervalPoint, LoadOutcomeMetrics } from '../../shared/result';
 import {
   createHistogram,
   encodeHistogram,
@@ -145,6 +145,23 @@ export class LoadRecorder {
   /** Seconds from the start to the last request's outcome: the span throughput is over. */
   get activeS(): number {
     return (this.lastOutcomeAt - this.startedAt) / 1000;
+  }
+
+  /** The outcome counts, error rate and throughput, as every load task reports them. */
+  outcomeMetrics(): LoadOutcomeMetrics {
+    const c = this.total;
+    const activeS = this.activeS;
+    return {
+      requests: c.requests,
+      succeeded: c.succeeded,
+      errors: this.errors,
+      errorRate: c.requests ? this.errors / c.requests : 0,
+      timeouts: c.timeouts,
+      non2xx: c.non2xx,
+      graphqlErrors: c.graphqlErrors,
+      connectionErrors: c.connectionErrors,
+      throughputRps: activeS > 0 ? Math.round((c.requests / activeS) * 10) / 10 : 0,
+    };
   }
 
   latency(): LatencySummary | null {

@@ -1,11 +1,11 @@
 import type { ApiMetrics, LoadIntervalPoint, TaskResult } from '../../shared/result';
 import type { TaskEvent } from '../../shared/protocol';
-import { evaluateCriteria } from '../criteria';
 import { LoadRecorder } from '../load/recorder';
 import { runClosedLoop } from '../load/closedLoop';
 import { runOpenLoop } from '../load/openLoop';
 import type { HttpRequestSpec } from '../load/target';
 import { LoadStop } from './loadStop';
+import { loadTaskResult } from '../load/taskResult';
 
 /** The `api` task's options, fully resolved (serializable: they cross into the worker). */
 export interface ApiOptions {
@@ -97,23 +97,12 @@ export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise
   }
   if (!recorder.intervalIsEmpty || series.length === 0) closeInterval();
 
-  const counts = recorder.counts;
-  const latency = recorder.latency();
-  const activeS = recorder.activeS;
   const metrics: ApiMetrics = {
-    requests: counts.requests,
-    succeeded: counts.succeeded,
-    errors: recorder.errors,
-    errorRate: counts.requests ? recorder.errors / counts.requests : 0,
-    timeouts: counts.timeouts,
-    non2xx: counts.non2xx,
-    graphqlErrors: counts.graphqlErrors,
-    connectionErrors: counts.connectionErrors,
+    ...recorder.outcomeMetrics(),
     connections,
-    durationS: Math.round(activeS * 1000) / 1000,
-    throughputRps: activeS > 0 ? Math.round((counts.requests / activeS) * 10) / 10 : 0,
+    durationS: Math.round(recorder.activeS * 1000) / 1000,
     statusCodes: recorder.statusCodeCounts(),
-    latencyMs: latency,
+    latencyMs: recorder.latency(),
     mode: rateMode ? 'rate' : 'closed',
   };
   if (rateMode) {
@@ -127,26 +116,5 @@ export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise
     notes.push(`achieved ${metrics.throughputRps} req/s of the ${options.rate} req/s asked for: the server or the connection limit (${options.connections}) held it back`);
   }
 
-  const result: TaskResult = {
-    status: 'passed',
-    metrics: metrics as unknown as Record<string, unknown>,
-    criteria: [],
-    series,
-    histogram: recorder.encodedTotal(),
-    correctedHistogram: recorder.encodedCorrectedTotal(),
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    notes: notes.length ? notes : undefined,
-  };
-  recorder.destroy();
-
-  if (counts.requests === 0) {
-    result.status = ctx.signal.aborted ? 'cancelled' : 'error';
-    result.error = 'no request completed';
-    return result;
-  }
-  result.criteria = evaluateCriteria('api', metrics as unknown as Record<string, unknown>, ctx.thresholds);
-  if (ctx.signal.aborted) result.status = 'cancelled';
-  else result.status = result.criteria.some((c) => c.passed === false) ? 'failed' : 'passed';
-  return result;
+  return loadTaskResult(recorder, { task: 'api', metrics, series, startedAt, notes, cancelled: ctx.signal.aborted, thresholds: ctx.thresholds });
 }

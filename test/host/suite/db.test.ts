@@ -1,21 +1,12 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../../src/shared/result';
-import type { Phase3Api } from '../../../src/extension/extension';
-import manifest from '../../../package.json';
+import { withDemoTarget } from './demoTarget';
 
 describe('Database check', () => {
   it('runs from its command against the demo target: probe latencies and the PostgreSQL process measured', async function () {
     this.timeout(120_000);
-    const extension = vscode.extensions.getExtension<Phase3Api>(`${manifest.publisher}.${manifest.name}`);
-    assert.ok(extension);
-    const phase3 = await extension.activate();
-    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    fs.rmSync(path.join(root, 'phase3.config.json'), { force: true });
-    await vscode.commands.executeCommand('phase3.startDemoTarget');
-    try {
+    await withDemoTarget(async (phase3) => {
       const run = (await vscode.commands.executeCommand('phase3.runDb')) as RunResult | null;
       assert.ok(run, `the run started: ${phase3.runs.lastError ?? ''}`);
       const task = run.tasks.db;
@@ -26,8 +17,6 @@ describe('Database check', () => {
       assert.ok(m.cpuPercent, 'the demo PostgreSQL process tree was sampled');
       const disk = task.criteria.find((c) => c.id === 'db.disk');
       assert.equal(disk?.passed, null, 'no node_exporter: disk is not measured, never passed by default');
-    } finally {
-      await vscode.commands.executeCommand('phase3.stopDemoTarget');
-    }
+    });
   });
 });

@@ -1,22 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../../src/shared/result';
-import type { Phase3Api } from '../../../src/extension/extension';
-import manifest from '../../../package.json';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { phase3Api, withDemoTarget } from './demoTarget';
 
 describe('Usage buffer stress test', () => {
   it('runs from its command against the demo target: 1000 atomic upserts, nothing lost', async function () {
     this.timeout(120_000);
-    const extension = vscode.extensions.getExtension<Phase3Api>(`${manifest.publisher}.${manifest.name}`);
-    assert.ok(extension);
-    const phase3 = await extension.activate();
-    // The demo target is used when the workspace has no config naming a target.
-    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    fs.rmSync(path.join(root, 'phase3.config.json'), { force: true });
-    await vscode.commands.executeCommand('phase3.startDemoTarget');
-    try {
+    await withDemoTarget(async (phase3) => {
       assert.ok(phase3.demo.current, 'the demo target started');
       const run = (await vscode.commands.executeCommand('phase3.runUsageBuffer')) as RunResult | null;
       assert.ok(run, `the run started: ${phase3.runs.lastError ?? ''}`);
@@ -30,9 +20,7 @@ describe('Usage buffer stress test', () => {
       assert.deepEqual(task.criteria.map((c) => c.id).slice(0, 5), ['usage-buffer.avgLatency', 'usage-buffer.p99', 'usage-buffer.successRate', 'usage-buffer.lostUpdates', 'usage-buffer.atomicUpserts']);
       const roots = phase3.tree.getChildren();
       assert.ok(roots.some((n) => n.kind === 'task' && n.task === 'usage-buffer'), 'the task has its node in the tree');
-    } finally {
-      await vscode.commands.executeCommand('phase3.stopDemoTarget');
-    }
-    assert.equal(phase3.demo.current, null);
+    });
+    assert.equal((await phase3Api()).demo.current, null);
   });
 });

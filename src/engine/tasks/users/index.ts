@@ -24,7 +24,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoadIntervalPoint, TaskResult } from '../../../shared/result';
-import { evaluateCriteria } from '../../criteria';
+import { loadTaskResult } from '../../load/taskResult';
 import { hasGraphqlErrors, LoadRecorder } from '../../load/recorder';
 import type { HttpRequestSpec } from '../../load/target';
 import type { TaskContext } from '../api';
@@ -316,22 +316,12 @@ export async function runUsersTask(options: UsersOptions, ctx: TaskContext): Pro
   if (!recorder.intervalIsEmpty || series.length === 0) closeInterval();
   const generatorMetrics = generator.finish();
 
-  const counts = recorder.counts;
-  const activeS = recorder.activeS;
   const notMeasured: Record<string, string> = {};
   const verdict = detectDegradation(steadyIntervals(steadyInput, plateaus(options.stages)));
   const metrics: UsersMetrics = {
     peakUsers,
     durationS: Math.round(elapsedS() * 1000) / 1000,
-    requests: counts.requests,
-    succeeded: counts.succeeded,
-    errors: recorder.errors,
-    errorRate: counts.requests ? recorder.errors / counts.requests : 0,
-    timeouts: counts.timeouts,
-    non2xx: counts.non2xx,
-    graphqlErrors: counts.graphqlErrors,
-    connectionErrors: counts.connectionErrors,
-    throughputRps: activeS > 0 ? Math.round((counts.requests / activeS) * 10) / 10 : 0,
+    ...recorder.outcomeMetrics(),
     thinkTimeMs,
     latencyMs: recorder.latency(),
     health: health.metrics,
@@ -356,26 +346,8 @@ export async function runUsersTask(options: UsersOptions, ctx: TaskContext): Pro
   }
   if (stop.hitTimeBound) notes.push(`stopped at the time bound of ${options.maxDurationS} s before the stages (${plannedS} s) ended`);
 
-  const result: TaskResult = {
-    status: 'passed',
-    metrics: metrics as unknown as Record<string, unknown>,
-    criteria: [],
-    series,
-    histogram: recorder.encodedTotal(),
-    correctedHistogram: recorder.encodedCorrectedTotal(),
-    startedAt: startedAtIso,
-    finishedAt: new Date().toISOString(),
-    notes: notes.length ? notes : undefined,
-  };
-  recorder.destroy();
-
-  if (counts.requests === 0) {
-    result.status = ctx.signal.aborted ? 'cancelled' : 'error';
-    result.error = 'no request completed';
-    return result;
-  }
-  result.criteria = evaluateCriteria('users', metrics as unknown as Record<string, unknown>, ctx.thresholds, notMeasured);
-  if (ctx.signal.aborted) result.status = 'cancelled';
-  else if (result.criteria.some((c) => c.passed === false) || health.metrics.failures > 0) result.status = 'failed';
-  return result;
+  return loadTaskResult(recorder, {
+    task: 'users', metrics, series, startedAt: startedAtIso, notes, cancelled: ctx.signal.aborted,
+    thresholds: ctx.thresholds, notMeasured, failedBeyondCriteria: health.metrics.failures > 0,
+  });
 }

@@ -1,6 +1,6 @@
 // The `users` task's options and pure helpers. Loads nothing heavy: the config, plan and CLI
 // import this file, so it must stay free of http, histograms and the recorder.
-import type { LatencySummary } from '../../../shared/result';
+import type { LatencySummary, LoadOutcomeMetrics } from '../../../shared/result';
 import type { HttpRequestSpec } from '../../load/target';
 import { InputError } from '../../errors';
 
@@ -63,20 +63,10 @@ export interface GeneratorMetrics {
   cpuPercent: number;
 }
 
-export interface UsersMetrics {
+export interface UsersMetrics extends LoadOutcomeMetrics {
   /** The most active users reached and held for at least one whole interval. */
   peakUsers: number;
   durationS: number;
-  requests: number;
-  succeeded: number;
-  errors: number;
-  /** Fraction. */
-  errorRate: number;
-  timeouts: number;
-  non2xx: number;
-  graphqlErrors: number;
-  connectionErrors: number;
-  throughputRps: number;
   thinkTimeMs: number;
   latencyMs: LatencySummary | null;
   /** Think time > 0: measured from each request's intended send time (see users/index.ts). */
