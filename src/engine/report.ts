@@ -61,8 +61,11 @@ function usersSummary(m: Record<string, unknown>): string[] {
   if (d) lines.push(`degradation: ${d.detected ? 'DETECTED' : 'none'}${d.reason ? ` (${d.reason})` : ''}`);
   const h = m.health as { checks?: number; failures?: number } | undefined;
   if (h) lines.push(`health: ${h.checks} checks, ${h.failures} failed`);
-  const g = m.generator as { limited?: boolean; eventLoopP99Ms?: number; cpuPercent?: number } | undefined;
-  if (g) lines.push(`generator: event-loop p99 ${formatNumber(g.eventLoopP99Ms ?? 0)} ms, CPU ${formatNumber(g.cpuPercent ?? 0)}%${g.limited ? ' (LIMITED: the figures are the generator\'s limit, not the server\'s)' : ''}`);
+  const g = m.generator as { limited?: boolean; eventLoopP99Ms?: number; cpuPercent?: number; workers?: number; maxWorkers?: number; busiestPercent?: number } | undefined;
+  if (g) {
+    const threads = g.workers !== undefined ? `${g.workers} load thread${g.workers === 1 ? '' : 's'} (at most ${g.maxWorkers}), busiest ${formatNumber(g.busiestPercent ?? 0)}%, ` : '';
+    lines.push(`generator: ${threads}event-loop p99 ${formatNumber(g.eventLoopP99Ms ?? 0)} ms, CPU ${formatNumber(g.cpuPercent ?? 0)}%${g.limited ? ' (LIMITED: the figures are the generator\'s limit, not the server\'s)' : ''}`);
+  }
   return lines;
 }
 

@@ -8,6 +8,7 @@ import { newRunId } from './results';
 import type { RunPlan } from './plan';
 import { TOOL } from './tool';
 import { foldQueryTimeouts } from './tasks/alongside';
+import { USERS_THREAD_LIMITS } from './tasks/users/types';
 
 export interface RunHooks {
   /** Every task event, as it arrives. */
@@ -130,7 +131,7 @@ class StreamedProgress {
 }
 
 function runInWorker(spec: TaskSpec, workerPath: string, options: RunOptions): RunningTask {
-  const worker = new Worker(workerPath);
+  const worker = new Worker(workerPath, spec.task === 'users' ? { resourceLimits: USERS_THREAD_LIMITS } : {});
   const result = new Promise<TaskResult>((resolve, reject) => {
     const progress = new StreamedProgress();
     let settled = false;

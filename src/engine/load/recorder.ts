@@ -2,6 +2,7 @@ import type { LatencySummary, LoadIntervalPoint, LoadOutcomeMetrics } from '../.
 import {
   createHistogram,
   encodeHistogram,
+  mergeEncoded,
   percentileMs,
   recordMs,
   summarize,
@@ -25,6 +26,20 @@ export interface IntervalSnapshot {
   /** This interval's latency histogram, encoded to cross threads. */
   histogram: string;
   correctedHistogram?: string;
+}
+
+/**
+ * What one recorder measured since it last handed over, encoded to cross threads: the users
+ * task's load workers each record into their own recorder and hand a part to the coordinating
+ * recorder every sample (takePart on one side, absorb on the other).
+ */
+export interface RecorderPart {
+  counts: LoadCounts;
+  histogram: string;
+  correctedHistogram?: string;
+  statusCodes: Record<string, number>;
+  /** How long before the hand-over the last outcome was counted; null if none ever was. */
+  lastOutcomeAgoMs: number | null;
 }
 
 const emptyCounts = (): LoadCounts => ({
@@ -123,6 +138,39 @@ export class LoadRecorder {
     this.interval = emptyCounts();
     this.lastIntervalAt = now;
     return snapshot;
+  }
+
+  /**
+   * Hands the current interval over (see RecorderPart) and starts a new one. A recorder used this
+   * way is a feeder: its totals are not read, another recorder's absorb() gets everything.
+   */
+  takePart(): RecorderPart {
+    const part: RecorderPart = {
+      counts: this.interval,
+      histogram: encodeHistogram(this.intervalHistogram),
+      statusCodes: Object.fromEntries([...this.statusCodes.entries()].map(([k, v]) => [String(k), v])),
+      lastOutcomeAgoMs: this.total.requests ? this.now() - this.lastOutcomeAt : null,
+    };
+    this.statusCodes.clear();
+    this.intervalHistogram.reset();
+    if (this.intervalCorrected) {
+      part.correctedHistogram = encodeHistogram(this.intervalCorrected);
+      this.intervalCorrected.reset();
+    }
+    this.interval = emptyCounts();
+    return part;
+  }
+
+  /** Adds another recorder's part (takePart) into the current interval, as if counted here. */
+  absorb(part: RecorderPart): void {
+    for (const key of Object.keys(part.counts) as Array<keyof LoadCounts>) {
+      this.total[key] += part.counts[key];
+      this.interval[key] += part.counts[key];
+    }
+    if (part.counts.requests) mergeEncoded(this.intervalHistogram, part.histogram);
+    if (this.intervalCorrected && part.correctedHistogram && part.counts.requests) mergeEncoded(this.intervalCorrected, part.correctedHistogram);
+    for (const [code, n] of Object.entries(part.statusCodes)) this.statusCodes.set(Number(code), (this.statusCodes.get(Number(code)) ?? 0) + n);
+    if (part.lastOutcomeAgoMs !== null) this.lastOutcomeAt = Math.max(this.lastOutcomeAt, this.now() - part.lastOutcomeAgoMs);
   }
 
   /** True when nothing happened since the last interval closed. */

@@ -38,6 +38,8 @@ export interface TaskContext {
    */
   finish?: AbortSignal;
   thresholds: Readonly<Record<string, number>>;
+  /** A script that can host extra load threads (dist/worker.js); without it a task uses one thread. */
+  workerScript?: string;
 }
 
 export async function runApiTask(options: ApiOptions, ctx: TaskContext): Promise<TaskResult> {

@@ -2,27 +2,18 @@
  * The `users` task: virtual users following k6-style stages, with think time, degradation
  * detection over the plateau, health polling and a watch on the generator itself.
  *
- * Why not autocannon (as the `api` task uses): autocannon fixes its connection count when it
- * starts and cannot add or remove connections mid-run, while the stages need the user count to
- * follow a ramp second by second without dropping the users already running. So the users are
- * implemented here on Node's http/https keep-alive Agents.
- *
- * One Agent per user with `maxSockets: 1`: each user owns exactly one keep-alive socket (the
- * agent never opens a second one for it, and never hands it to another user), and a user leaving
- * on a ramp-down destroys its own agent, which closes exactly its socket and nobody else's. A
- * shared agent would pool sockets across users, so "one user = one connection" would not hold.
- *
- * Coordinated omission, with think time: a user means to send request n+1 `thinkTimeMs` after it
- * sent request n (its intended send time = previous send + think time, i.e. as if the server had
- * answered at once). The corrected latency of a request is measured from that intended send time
- * to its answer, so a slow answer also counts against the request it delayed. It equals the raw
- * latency plus the previous request's latency; the user's first request is measured from its
- * actual send. Timeouts are recorded in the corrected view at their full wait.
+ * Each user is one keep-alive connection on autocannon's connection client with a think time
+ * between an answer and the next request (user.ts). autocannon's runner itself fixes its
+ * connection count when it starts, and the stages need the count to follow a ramp second by
+ * second without dropping the users already running, so the users are driven here: every 100 ms
+ * the count is brought to the stage line across the load threads (threads.ts), whose number
+ * adapts to the load. Every sample (1 s, or the interval if shorter) each thread hands over its
+ * counts and µs histograms, which are merged into this task's recorder; every interval closes a
+ * point of the series from the merged histograms.
  */
 import { setMaxListeners } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LoadIntervalPoint, TaskResult } from '../../../shared/result';
 import { loadTaskResult } from '../../load/taskResult';
 import { hasGraphqlErrors, LoadRecorder } from '../../load/recorder';
@@ -30,11 +21,11 @@ import type { HttpRequestSpec } from '../../load/target';
 import type { TaskContext } from '../api';
 import { LoadStop } from '../loadStop';
 import { detectDegradation, steadyIntervals, type SteadyInterval } from './degradation';
+import { defaultCores, LoadThreads, planThreads } from './threads';
 import {
   plateaus,
   targetAt,
   totalDurationS,
-  type GeneratorMetrics,
   type HealthMetrics,
   type UsersMetrics,
   type UsersOptions,
@@ -44,10 +35,8 @@ export { parseStages, USERS_DEFAULTS, type Stage, type UsersOptions, type UsersM
 
 /** How often the user count is brought to the stage line. */
 const CONTROL_MS = 100;
-/** Generator limits: p99 event-loop lag, CPU of one core, and the share of intervals over them. */
-const LAG_LIMIT_MS = 50;
-const CPU_LIMIT_PCT = 90;
-const SUSTAINED_SHARE = 0.25;
+/** The longest gap between two hand-overs from the load threads. */
+const SAMPLE_MS = 1000;
 
 type Exchange =
   | { kind: 'response'; status: number; body: string }
@@ -55,7 +44,7 @@ type Exchange =
   | { kind: 'error'; message: string }
   | { kind: 'aborted' };
 
-/** One request on `agent`; never rejects. */
+/** One request on `agent`; never rejects. The health checks use it (a few requests, Node's http). */
 function exchange(
   spec: { url: string; method: string; headers: Record<string, string>; body: string; timeoutMs: number },
   agent: http.Agent,
@@ -100,8 +89,10 @@ const newAgent = (url: string): http.Agent => {
   return new URL(url).protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
 };
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+/** Resolves at `at` (performance.now() time) or when `signal` aborts, whichever is first. */
+const sleepUntil = (at: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
+    const ms = at - performance.now();
     if (ms <= 0 || signal.aborted) return resolve();
     const t = setTimeout(done, ms);
     function done(): void {
@@ -111,42 +102,6 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     }
     signal.addEventListener('abort', done, { once: true });
   });
-
-interface User {
-  /** Aborted when the user leaves (ramp-down or end): its think time ends, its request runs out. */
-  leave: AbortController;
-  done: Promise<void>;
-}
-
-async function runUser(
-  request: HttpRequestSpec,
-  thinkTimeMs: number,
-  recorder: LoadRecorder,
-  leave: AbortSignal,
-  kill: AbortSignal,
-): Promise<void> {
-  const agent = newAgent(request.url);
-  let intended: number | null = null;
-  try {
-    while (!leave.aborted) {
-      const sentAt = performance.now();
-      const from = intended ?? sentAt;
-      // A leaving user finishes the request it is in (it is not dropped); a stop of the run ends it.
-      const e = await exchange(request, agent, kill);
-      const end = performance.now();
-      const corrected = thinkTimeMs > 0 ? end - from : undefined;
-      if (e.kind === 'aborted') return;
-      if (e.kind === 'response') recorder.response(e.status, end - sentAt, hasGraphqlErrors(e.body), corrected);
-      else if (e.kind === 'timeout') recorder.timeout(corrected);
-      else recorder.connectionError();
-      intended = sentAt + thinkTimeMs;
-      // After a connection error, pause at least 100 ms so a down server is not hammered in a spin.
-      await sleep(e.kind === 'error' ? Math.max(thinkTimeMs, 100) : thinkTimeMs, leave);
-    }
-  } finally {
-    agent.destroy();
-  }
-}
 
 /** Polls the GraphQL health query and the extra URLs, each on its own keep-alive connection. */
 class HealthWatch {
@@ -199,46 +154,6 @@ class HealthWatch {
   }
 }
 
-/** The generator's own event-loop delay and CPU, per interval. */
-class GeneratorWatch {
-  private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
-  private lastCpu = process.cpuUsage();
-  private lastWall = performance.now();
-  private readonly firstCpu = this.lastCpu;
-  private readonly firstWall = this.lastWall;
-  private intervals = 0;
-  private overLimit = 0;
-  private worstLagMs = 0;
-
-  constructor() {
-    this.histogram.enable();
-  }
-
-  sample(): void {
-    const lagMs = this.histogram.count ? this.histogram.percentile(99) / 1e6 : 0;
-    this.histogram.reset();
-    const cpu = process.cpuUsage(this.lastCpu);
-    const now = performance.now();
-    const cpuPct = ((cpu.user + cpu.system) / 1000 / Math.max(now - this.lastWall, 1)) * 100;
-    this.lastCpu = process.cpuUsage();
-    this.lastWall = now;
-    this.intervals++;
-    this.worstLagMs = Math.max(this.worstLagMs, lagMs);
-    if (lagMs > LAG_LIMIT_MS || cpuPct > CPU_LIMIT_PCT) this.overLimit++;
-  }
-
-  finish(): GeneratorMetrics {
-    this.histogram.disable();
-    const cpu = process.cpuUsage(this.firstCpu);
-    const wall = Math.max(performance.now() - this.firstWall, 1);
-    return {
-      limited: this.intervals > 0 && this.overLimit >= Math.max(1, Math.ceil(this.intervals * SUSTAINED_SHARE)),
-      eventLoopP99Ms: Math.round(this.worstLagMs * 10) / 10,
-      cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wall) * 1000) / 10,
-    };
-  }
-}
-
 export async function runUsersTask(options: UsersOptions, ctx: TaskContext): Promise<TaskResult> {
   const startedAtIso = new Date().toISOString();
   const series: LoadIntervalPoint[] = [];
@@ -246,75 +161,79 @@ export async function runUsersTask(options: UsersOptions, ctx: TaskContext): Pro
   const notes: string[] = [];
   const thinkTimeMs = Math.max(0, options.thinkTimeMs);
   const plannedS = totalDurationS(options.stages);
+  const peakPlanned = Math.max(0, ...options.stages.map((s) => s.target));
+  const plan = planThreads({ peakUsers: peakPlanned, thinkTimeMs, workers: options.workers }, defaultCores(), ctx.workerScript !== undefined);
+  const threads = await LoadThreads.start(plan, { request: options.request, thinkTimeMs }, ctx.workerScript, {
+    log: (level, message) => ctx.emit({ type: 'log', task: 'users', level, message }),
+  });
+  if (options.workers !== undefined && options.workers > 1 && !ctx.workerScript) {
+    ctx.emit({ type: 'log', task: 'users', level: 'warn', message: `${options.workers} load threads asked for, but this run has no worker script to start them from: one thread carries the users` });
+  }
   const stop = new LoadStop(ctx.signal, options.maxDurationS, ctx.finish);
-  // Every user's in-flight request listens to the stop: hundreds of listeners by design.
   setMaxListeners(0, stop.signal);
   const recorder = new LoadRecorder({ corrected: thinkTimeMs > 0 });
+  const cpuAtStart = process.cpuUsage();
   const t0 = performance.now();
   const elapsedS = (): number => (performance.now() - t0) / 1000;
 
-  const users: User[] = [];
-  const leaving = new Set<Promise<void>>();
   let minActiveThisInterval = 0;
   let peakUsers = 0;
   let lastIntervalEnd = 0;
-
-  const generator = new GeneratorWatch();
-  const health = new HealthWatch(options.request, options.healthUrls, options.healthEveryMs, t0);
+  let health: HealthWatch | null = null;
 
   const closeInterval = (): void => {
-    const snapshot = recorder.closeInterval({ activeConnections: users.length });
+    const snapshot = recorder.closeInterval({ activeConnections: threads.assigned });
     series.push(snapshot.point);
     steadyInput.push({ startS: lastIntervalEnd, endS: snapshot.point.t, p95: snapshot.point.p95, requests: snapshot.point.requests, errors: snapshot.point.errors });
     lastIntervalEnd = snapshot.point.t;
     peakUsers = Math.max(peakUsers, minActiveThisInterval);
-    minActiveThisInterval = users.length;
-    generator.sample();
+    minActiveThisInterval = threads.assigned;
     ctx.emit({ type: 'interval', task: 'users', ...snapshot });
   };
-
-  const setUsers = (target: number): void => {
-    while (users.length < target) {
-      const leave = new AbortController();
-      const done = runUser(options.request, thinkTimeMs, recorder, leave.signal, stop.signal);
-      users.push({ leave, done });
-    }
-    while (users.length > target) {
-      // The newest user leaves first; its in-flight request still completes and is recorded.
-      const user = users.pop() as User;
-      user.leave.abort();
-      leaving.add(user.done);
-      void user.done.finally(() => leaving.delete(user.done));
-    }
-    minActiveThisInterval = Math.min(minActiveThisInterval, users.length);
+  const control = (): void => {
+    threads.setTotal(Math.round(targetAt(options.stages, elapsedS())));
+    minActiveThisInterval = Math.min(minActiveThisInterval, threads.assigned);
   };
 
-  const ticker = setInterval(closeInterval, options.intervalMs);
+  // Samples split the interval evenly, none longer than SAMPLE_MS.
+  const samplesPerInterval = Math.ceil(options.intervalMs / SAMPLE_MS);
+  const sampleMs = options.intervalMs / samplesPerInterval;
+  const endAt = t0 + plannedS * 1000;
+  const controlTimer = setInterval(control, CONTROL_MS);
+  let graceful = false;
+  // A cancel while the users finish their last requests stops them at once.
+  const hurry = (): void => threads.hurry();
   try {
-    await new Promise<void>((resolve) => {
-      const control = (): void => {
-        const t = elapsedS();
-        if (stop.signal.aborted || t >= plannedS) {
-          clearInterval(controlTimer);
-          stop.signal.removeEventListener('abort', control);
-          resolve();
-          return;
-        }
-        setUsers(Math.round(targetAt(options.stages, t)));
-      };
-      const controlTimer = setInterval(control, CONTROL_MS);
-      stop.signal.addEventListener('abort', control, { once: true });
-      control();
-    });
-    setUsers(0);
-    await Promise.all([...leaving]);
+    health = new HealthWatch(options.request, options.healthUrls, options.healthEveryMs, t0);
+    control();
+    let next = t0 + sampleMs;
+    for (let n = 1; ; n++) {
+      await sleepUntil(Math.min(next, endAt), stop.signal);
+      if (stop.signal.aborted || performance.now() >= endAt) break;
+      await threads.sample(recorder, elapsedS());
+      if (n % samplesPerInterval === 0) closeInterval();
+      next += sampleMs;
+    }
+    // The stages ran out: every user finishes the request it is in. A stop drops them instead.
+    graceful = !stop.signal.aborted;
   } finally {
-    clearInterval(ticker);
-    stop.dispose();
-    await health.close();
+    clearInterval(controlTimer);
+    if (graceful) ctx.signal.addEventListener('abort', hurry, { once: true });
+    try {
+      await threads.close(graceful, recorder);
+    } finally {
+      ctx.signal.removeEventListener('abort', hurry);
+      stop.dispose();
+      await health?.close();
+    }
   }
   if (!recorder.intervalIsEmpty || series.length === 0) closeInterval();
-  const generatorMetrics = generator.finish();
+  const cpu = process.cpuUsage(cpuAtStart);
+  const threadMetrics = threads.metrics();
+  const generatorMetrics = {
+    ...threadMetrics,
+    cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(elapsedS() * 1000, 1)) * 1000) / 10,
+  };
 
   const notMeasured: Record<string, string> = {};
   const verdict = detectDegradation(steadyIntervals(steadyInput, plateaus(options.stages)));
@@ -342,7 +261,7 @@ export async function runUsersTask(options: UsersOptions, ctx: TaskContext): Pro
     notes.push(`health checks failed ${health.metrics.failures} of ${health.metrics.checks} times, first at ${health.metrics.firstFailureAt} s (${health.metrics.firstFailure}): the task fails`);
   }
   if (generatorMetrics.limited) {
-    notes.push(`figures limited by the load generator, not the server (event-loop p99 up to ${generatorMetrics.eventLoopP99Ms} ms, CPU ${generatorMetrics.cpuPercent} % of one core)`);
+    notes.push(`figures limited by the load generator, not the server: ${generatorMetrics.workers} of at most ${generatorMetrics.maxWorkers} load threads, the busiest ${generatorMetrics.busiestPercent} % busy, event-loop p99 up to ${generatorMetrics.eventLoopP99Ms} ms`);
   }
   if (stop.hitTimeBound) notes.push(`stopped at the time bound of ${options.maxDurationS} s before the stages (${plannedS} s) ended`);
 

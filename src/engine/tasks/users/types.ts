@@ -23,6 +23,8 @@ export interface UsersOptions {
   healthUrls: string[];
   /** Hard bound on the run's length, whatever the stages say. */
   maxDurationS: number;
+  /** Load threads, fixed; absent = adapt to the plan and to how busy the threads are. */
+  workers?: number;
 }
 
 export const USERS_DEFAULTS = {
@@ -57,10 +59,17 @@ export interface HealthMetrics {
 
 export interface GeneratorMetrics {
   limited: boolean;
-  /** Worst interval's p99 event-loop delay of the generator's thread. */
+  /** Worst sample's p99 event-loop delay over the load threads. */
   eventLoopP99Ms: number;
+  /** Worst sample's busiest load thread: event-loop utilization, percent. */
+  busiestPercent: number;
   /** The process's CPU over the run, percent of one core. */
   cpuPercent: number;
+  /** Load threads at the end, and the most it could have grown to. */
+  workers: number;
+  maxWorkers: number;
+  /** Seconds since the start at which a load thread was added. */
+  addedAtS: number[];
 }
 
 export interface UsersMetrics extends LoadOutcomeMetrics {
@@ -77,6 +86,15 @@ export interface UsersMetrics extends LoadOutcomeMetrics {
   generator: GeneratorMetrics;
   stages: Stage[];
 }
+
+/**
+ * V8 limits for the threads that carry users (the task's worker and its load threads). A young
+ * generation of 6 MB (2 MB semi-spaces) instead of V8's default, which grows to 16 MB semi-spaces
+ * and shrinks again: think-time load allocates little, and the default's resizing is what made
+ * the generator's RSS move by 15 to 35 MB over a soak while its JS heap stayed flat (measured with
+ * `npm run bench -- soak`; see the README).
+ */
+export const USERS_THREAD_LIMITS = { maxYoungGenerationSizeMb: 6 } as const;
 
 const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
