@@ -37,6 +37,7 @@ interface RunFlags {
   stages?: string;
   thinkTime?: number;
   interval?: number;
+  workers?: number;
   dbUrl?: string;
   allowRemote?: boolean;
   json?: string;
@@ -147,6 +148,7 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
     .option('--stages <spec>', 'users: k6-style stages, e.g. 1m:100,5m:500,1m:0')
     .addOption(new Option('--think-time <ms>', 'users: pause between an answer and the next request (default 1000)').argParser(number('--think-time')))
     .addOption(new Option('--interval <sec>', 'users: series interval (default 5)').argParser(number('--interval')))
+    .addOption(new Option('-w, --workers <n>', 'users: load threads (default: adapt to the load, up to the cores)').argParser(number('--workers')))
     .option('--metrics-url <url>', 'db: a yb-tserver metrics base URL, e.g. http://node-a:9000 (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--allow-remote', 'allow load to a host that is not this machine')
     .option('--json <file>', 'also write the run result here')
@@ -155,7 +157,7 @@ export function buildProgram(cwd: string, env: NodeJS.ProcessEnv): Command {
       const tasks: TaskId[] = parseTaskList(words);
       const overrides: Overrides = {
         url: flags.url, bodyFile: flags.body, requests: flags.requests, connections: flags.connections,
-        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, warmupS: flags.warmup, operations: flags.ops, concurrency: flags.concurrency, keepRows: flags.keepRows, metricsUrls: flags.metricsUrl, stages: flags.stages, thinkTimeMs: flags.thinkTime, intervalS: flags.interval, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
+        durationS: flags.duration, rate: flags.rate, timeoutMs: flags.timeout, warmupS: flags.warmup, operations: flags.ops, concurrency: flags.concurrency, keepRows: flags.keepRows, metricsUrls: flags.metricsUrl, stages: flags.stages, thinkTimeMs: flags.thinkTime, intervalS: flags.interval, workers: flags.workers, dbUrl: flags.dbUrl, allowRemote: flags.allowRemote,
       };
       if (flags.demo) {
         process.exitCode = await withDemoTarget(() => undefined, async (target, signal) => {

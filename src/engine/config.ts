@@ -63,6 +63,7 @@ export interface Phase3Config {
     thinkTimeMs?: number;
     intervalMs?: number;
     healthEveryMs?: number;
+    workers?: number | 'auto';
     healthUrls?: string[];
     maxDurationS?: number;
   };

@@ -31,6 +31,7 @@ export interface Overrides {
   stages?: string;
   thinkTimeMs?: number;
   intervalS?: number;
+  workers?: number;
   /** The demo target's PostgreSQL, sampled for CPU and memory. */
   localPid?: number;
   dbUrl?: string;
@@ -148,6 +149,11 @@ function usersOptions(loaded: LoadedConfig, overrides: Overrides, request: HttpR
   if (!Number.isFinite(thinkTimeMs) || thinkTimeMs < 0) throw new InputError(`--think-time: expected 0 or more milliseconds, got ${thinkTimeMs}`);
   const intervalMs = overrides.intervalS !== undefined ? (positive('--interval', overrides.intervalS) ?? 5) * 1000 : users.intervalMs ?? d.intervalMs;
   const totalS = stages.reduce((n, s) => n + s.durationS, 0);
+  const configured = overrides.workers ?? users.workers;
+  const workers = configured === 'auto' ? undefined : configured;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) {
+    throw new InputError(`--workers: expected a whole number of load threads from 1 to 64, got ${workers}`);
+  }
   for (const url of users.healthUrls ?? []) {
     const host = new URL(url).hostname;
     if (!isLoopbackHost(host) && !(overrides.allowRemote || loaded.config.target?.allowRemote)) {
@@ -162,6 +168,7 @@ function usersOptions(loaded: LoadedConfig, overrides: Overrides, request: HttpR
     healthEveryMs: users.healthEveryMs ?? d.healthEveryMs,
     healthUrls: users.healthUrls ?? [],
     maxDurationS: users.maxDurationS ?? totalS + request.timeoutMs / 1000 + 30,
+    ...(workers !== undefined ? { workers } : {}),
   };
 }
 

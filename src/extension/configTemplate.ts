@@ -33,6 +33,15 @@ export function configTemplate(url: string): string {
     // "rate": 500        // open model: constant arrivals per second
   },
 
+  // The concurrent-users soak, k6-style stages: ramp to the peak, hold it (degradation is judged
+  // on the flat stage), ramp down. Each user waits thinkTimeMs between an answer and its next
+  // request; 0 makes it a stress test.
+  "users": {
+    "stages": "1m:100,5m:100,1m:0",
+    "thinkTimeMs": 1000
+    // "workers": 2   // load threads; by default they adapt to the load, up to the cores
+  },
+
   // Acceptance targets, by criterion id, in the criterion's unit (ms, %, count).
   "thresholds": {
     "api.p95": 100,

@@ -16,6 +16,13 @@ function errorLines(fn: () => unknown): string[] {
   assert.fail('expected an error');
 }
 
+test('users.workers: "auto" or a whole number of threads, each mistake one line', () => {
+  assert.deepEqual(validateConfig({ users: { workers: 'auto' } }, 'c.json'), { users: { workers: 'auto' } });
+  assert.deepEqual(validateConfig({ users: { workers: 4 } }, 'c.json'), { users: { workers: 4 } });
+  assert.deepEqual(errorLines(() => validateConfig({ users: { workers: 'many' } }, 'c.json')), ['c.json: $.users.workers: expected a string matching ^auto$, got "many"']);
+  assert.deepEqual(errorLines(() => validateConfig({ users: { workers: 0 } }, 'c.json')), ['c.json: $.users.workers: expected >= 1, got 0']);
+});
+
 test('a valid config passes unchanged', () => {
   const config = { target: { url: 'http://127.0.0.1:4000/graphql', authorizationEnv: 'API_TOKEN' }, api: { requests: 1000, connections: 100 }, thresholds: { 'api.p95': 80 } };
   assert.deepEqual(validateConfig(config, 'phase3.config.json'), config);

@@ -128,3 +128,17 @@ test('users: stages from --stages or the config, think time and interval; a bad 
   assert.equal(spec.options.intervalMs, 2000);
   assert.match(message(() => buildPlan(['users'], loaded({ target: { url: URL_OK } }), { stages: '1m:100,5x:500' }, {}, os.tmpdir())), /part 2 "5x:500"/);
 });
+
+test('users: load threads adapt unless --workers or the config fixes them; a bad count is one line', () => {
+  const usersOf = (p: ReturnType<typeof buildPlan>) => {
+    const spec = p.tasks[0];
+    assert.ok(spec.task === 'users');
+    return spec.options;
+  };
+  assert.equal(usersOf(buildPlan(['users'], loaded({ target: { url: URL_OK } }), {}, {}, os.tmpdir())).workers, undefined);
+  assert.equal(usersOf(buildPlan(['users'], loaded({ target: { url: URL_OK }, users: { workers: 'auto' } }), {}, {}, os.tmpdir())).workers, undefined);
+  assert.equal(usersOf(buildPlan(['users'], loaded({ target: { url: URL_OK }, users: { workers: 2 } }), {}, {}, os.tmpdir())).workers, 2);
+  assert.equal(usersOf(buildPlan(['users'], loaded({ target: { url: URL_OK }, users: { workers: 2 } }), { workers: 3 }, {}, os.tmpdir())).workers, 3);
+  assert.match(message(() => buildPlan(['users'], loaded({ target: { url: URL_OK } }), { workers: 0 }, {}, os.tmpdir())), /^--workers: expected a whole number of load threads from 1 to 64, got 0$/);
+  assert.match(message(() => buildPlan(['users'], loaded({ target: { url: URL_OK } }), { workers: 1.5 }, {}, os.tmpdir())), /got 1\.5$/);
+});
