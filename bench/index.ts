@@ -9,6 +9,7 @@
  *   5. the usage-buffer task's mean upsert latency against a bare pg loop (same server, same C)
  *   6. a 500-user soak with think time: the generator's RSS each minute and the result's size
  *
+ * `npm run bench -- soak rss` runs only the named parts (api, accuracy, rss, loop, upsert, soak).
  * Goals are reported, not asserted: exit 0 when the bench completed, 1 when something broke.
  * Every target runs in its own process; generators are child processes measured by GNU time.
  */
@@ -315,47 +316,83 @@ async function upsertOverhead(): Promise<{ ratio: number }> {
 
 const SOAK = { stages: process.env.PHASE3_BENCH_SOAK_STAGES ?? '20s:500,3m:500,10s:0', thinkTimeMs: 1000 };
 
-async function soakMemory(): Promise<{ ratio: number; resultKb: number; minutes: number }> {
+/**
+ * Memory is compared at the same load: the first and the last minute sampled with every user of
+ * the peak running (a minute on a ramp measures the ramp, not the soak).
+ */
+async function soakMemory(): Promise<{ ratio: number; heapRatio: number | null; resultKb: number; minutes: number }> {
   progress(`users soak ${SOAK.stages}, think time ${SOAK.thinkTimeMs} ms`);
   const target = await startTarget('trivial');
   try {
     const s = await usersSoak(target.url, SOAK.stages, SOAK.thinkTimeMs);
-    out(`== users soak: ${SOAK.stages}, think time ${SOAK.thinkTimeMs} ms, trivial target, the task on this thread ==`);
+    out(`== users soak: ${SOAK.stages}, think time ${SOAK.thinkTimeMs} ms, trivial target, run as the CLI runs it (task in a worker) ==`);
     out(`  peak users ${s.peakUsers}, ${s.requests} requests over ${f(s.durationS)} s`);
-    out(`  RSS each minute (MB): ${s.rssMbByMinute.join(', ')}`);
+    const g = s.generator;
+    if (g) out(`  load threads ${g.workers} (at most ${g.maxWorkers}), busiest ${f(g.busiestPercent, 1)} %, event-loop p99 up to ${f(g.eventLoopP99Ms, 1)} ms, process CPU ${f(g.cpuPercent, 1)} % of a core`);
+    for (const m of s.samples) {
+      out(`  minute ${m.minute}: ${m.users} users, RSS ${f(m.rssMb, 1)} MB${m.heapAfterGcMb !== null ? `, main-thread JS heap after a full GC ${f(m.heapAfterGcMb, 1)} MB` : ''}`);
+    }
     out(`  result size: ${f(s.resultBytes / 1024, 1)} KB`);
     out('');
-    const first = s.rssMbByMinute[0] ?? NaN;
-    const last = s.rssMbByMinute[s.rssMbByMinute.length - 1] ?? NaN;
-    return { ratio: last / first, resultKb: s.resultBytes / 1024, minutes: s.durationS / 60 };
+    const atPeak = s.samples.filter((m) => m.users === s.peak);
+    const first = atPeak[0];
+    const last = atPeak[atPeak.length - 1];
+    const heapRatio = first?.heapAfterGcMb && last?.heapAfterGcMb ? last.heapAfterGcMb / first.heapAfterGcMb : null;
+    return { ratio: first && last ? last.rssMb / first.rssMb : NaN, heapRatio, resultKb: s.resultBytes / 1024, minutes: s.durationS / 60 };
   } finally {
     await target.stop();
   }
 }
 
+const PARTS = ['api', 'accuracy', 'rss', 'loop', 'upsert', 'soak'] as const;
+type Part = (typeof PARTS)[number];
+
+function selectedParts(args: string[]): Set<Part> {
+  const unknown = args.filter((a) => !(PARTS as readonly string[]).includes(a));
+  if (unknown.length) throw new Error(`unknown bench part ${unknown.join(', ')}: choose from ${PARTS.join(', ')}`);
+  return new Set(args.length ? (args as Part[]) : PARTS);
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
-  await checkCliStarts();
-  const fixed = await fixedCosts();
-  const graphqlFigures = await throughput('graphql', fixed);
-  const trivialFigures = await throughput('trivial', fixed);
-  const acc = await accuracy();
-  const rss = await peakRss();
-  const loop = await hostResponsiveness();
-  const ub = await upsertOverhead();
-  const soak = await soakMemory();
-
-  out('== summary ==');
-  out(`api throughput ratio (ours/autocannon, median of rounds), graphql target: ${f(graphqlFigures.tput, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(graphqlFigures.tput >= RATIO_GOAL)})`);
-  out(`api CPU-efficiency ratio (ours/autocannon, median of rounds), graphql target: ${f(graphqlFigures.eff, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(graphqlFigures.eff >= RATIO_GOAL)})`);
-  out(`api throughput ratio (ours/autocannon, median of rounds), trivial target: ${f(trivialFigures.tput, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(trivialFigures.tput >= RATIO_GOAL)})`);
-  out(`api CPU-efficiency ratio (ours/autocannon, median of rounds), trivial target: ${f(trivialFigures.eff, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(trivialFigures.eff >= RATIO_GOAL)})`);
+  const parts = selectedParts(process.argv.slice(2));
+  const summary: string[] = [];
   const signed = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
-  out(`api latency vs the server's own (median difference): p50 ${signed(acc.d50)} ms, p99 ${signed(acc.d99)} ms (goal within ±${ACCURACY.toleranceMs} ms: ${goal(acc.met)})`);
-  out(`generator peak RSS at ${RSS.connections} connections, ours: ${f(rss.mb, 1)} MB (goal ≤ ${RSS.goalMb} MB: ${goal(rss.met)})`);
-  out(`host event loop with a ${LOOP.connections}-connection run in a worker: p99 ${f(loop.worker.p99Ms, 1)} ms (idle ${f(loop.idle.p99Ms, 1)}), max ${f(loop.worker.maxMs, 1)} ms (goal p99 within ${LOOP.p99WithinMs} ms of idle and max < ${LOOP.maxMs} ms: ${goal(loop.met)})`);
-  out(`usage-buffer overhead (our mean upsert latency / a bare pg loop's, median of ${UB.rounds}): ${f(ub.ratio, 2)} (goal ≤ ${UB.goal}: ${goal(ub.ratio <= UB.goal)})`);
-  out(`users soak RSS, last minute / first minute: ${f(soak.ratio, 2)} (goal within 10 %: ${goal(Math.abs(soak.ratio - 1) <= 0.1)}); result ${f(soak.resultKb, 1)} KB for ${f(soak.minutes, 1)} min`);
+  if (parts.has('api') || parts.has('rss') || parts.has('loop')) await checkCliStarts();
+  if (parts.has('api')) {
+    const fixed = await fixedCosts();
+    const graphqlFigures = await throughput('graphql', fixed);
+    const trivialFigures = await throughput('trivial', fixed);
+    summary.push(
+      `api throughput ratio (ours/autocannon, median of rounds), graphql target: ${f(graphqlFigures.tput, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(graphqlFigures.tput >= RATIO_GOAL)})`,
+      `api CPU-efficiency ratio (ours/autocannon, median of rounds), graphql target: ${f(graphqlFigures.eff, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(graphqlFigures.eff >= RATIO_GOAL)})`,
+      `api throughput ratio (ours/autocannon, median of rounds), trivial target: ${f(trivialFigures.tput, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(trivialFigures.tput >= RATIO_GOAL)})`,
+      `api CPU-efficiency ratio (ours/autocannon, median of rounds), trivial target: ${f(trivialFigures.eff, 2)} (goal ≥ ${RATIO_GOAL}: ${goal(trivialFigures.eff >= RATIO_GOAL)})`,
+    );
+  }
+  if (parts.has('accuracy')) {
+    const acc = await accuracy();
+    summary.push(`api latency vs the server's own (median difference): p50 ${signed(acc.d50)} ms, p99 ${signed(acc.d99)} ms (goal within ±${ACCURACY.toleranceMs} ms: ${goal(acc.met)})`);
+  }
+  if (parts.has('rss')) {
+    const rss = await peakRss();
+    summary.push(`generator peak RSS at ${RSS.connections} connections, ours: ${f(rss.mb, 1)} MB (goal ≤ ${RSS.goalMb} MB: ${goal(rss.met)})`);
+  }
+  if (parts.has('loop')) {
+    const loop = await hostResponsiveness();
+    summary.push(`host event loop with a ${LOOP.connections}-connection run in a worker: p99 ${f(loop.worker.p99Ms, 1)} ms (idle ${f(loop.idle.p99Ms, 1)}), max ${f(loop.worker.maxMs, 1)} ms (goal p99 within ${LOOP.p99WithinMs} ms of idle and max < ${LOOP.maxMs} ms: ${goal(loop.met)})`);
+  }
+  if (parts.has('upsert')) {
+    const ub = await upsertOverhead();
+    summary.push(`usage-buffer overhead (our mean upsert latency / a bare pg loop's, median of ${UB.rounds}): ${f(ub.ratio, 2)} (goal ≤ ${UB.goal}: ${goal(ub.ratio <= UB.goal)})`);
+  }
+  if (parts.has('soak')) {
+    const soak = await soakMemory();
+    const heap = soak.heapRatio !== null ? `, main-thread JS heap after GC ${f(soak.heapRatio, 2)}` : '';
+    summary.push(`users soak RSS at the peak, last minute / first minute: ${f(soak.ratio, 2)} (goal within 10 %: ${goal(Math.abs(soak.ratio - 1) <= 0.1)})${heap}; result ${f(soak.resultKb, 1)} KB for ${f(soak.minutes, 1)} min`);
+  }
+  out('== summary ==');
+  for (const line of summary) out(line);
   out(`bench wall time: ${f((performance.now() - started) / 1000)} s`);
   return 0;
 }
