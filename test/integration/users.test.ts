@@ -141,3 +141,23 @@ test('cancel: stops promptly and is marked cancelled', async () => {
     await server.close();
   }
 });
+
+test('a saturated generator is reported: the figures are the generator\'s limit, not the server\'s', async () => {
+  const server = await startServer(fixedDelay(1));
+  // The load thread (this thread, in a run without a worker script) is kept busy 150 ms of every 200.
+  const hog = setInterval(() => {
+    const end = performance.now() + 150;
+    while (performance.now() < end);
+  }, 200);
+  try {
+    const result = await runUsers(usersOptions(server.url, { stages: [{ durationS: 4, target: 5 }], thinkTimeMs: 50 }));
+    const m = metricsOf(result);
+    assert.equal(m.generator.limited, true, JSON.stringify(m.generator));
+    assert.ok(m.generator.eventLoopP99Ms > 50, JSON.stringify(m.generator));
+    assert.equal(m.generator.workers, 1);
+    assert.ok(result.notes?.some((n) => /figures limited by the load generator/.test(n)), JSON.stringify(result.notes));
+  } finally {
+    clearInterval(hog);
+    await server.close();
+  }
+});
