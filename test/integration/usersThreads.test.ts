@@ -33,6 +33,16 @@ class Log implements UserRecorder {
   }
 }
 
+/** One user against `url` for `forMs`, then asked to leave (it finishes its request): what it reported. */
+async function userFor(url: string, thinkTimeMs: number, forMs: number, timeoutMs = 5000): Promise<Log> {
+  const log = new Log();
+  const user = new VirtualUser(clientOptions(request(url, timeoutMs)), thinkTimeMs, log);
+  await sleep(forMs);
+  user.leave();
+  await user.done;
+  return log;
+}
+
 test('a user thinks between an answer and its next request, on one socket', async () => {
   const arrivals: number[] = [];
   const sockets = new Set<Socket>();
@@ -43,11 +53,7 @@ test('a user thinks between an answer and its next request, on one socket', asyn
     delay(req, res, i);
   });
   try {
-    const log = new Log();
-    const user = new VirtualUser(clientOptions(request(server.url)), 100, log);
-    await sleep(1000);
-    user.leave();
-    await user.done;
+    const log = await userFor(server.url, 100, 1000);
     assert.ok(arrivals.length >= 7 && arrivals.length <= 10, `${arrivals.length} requests in 1 s at 5 ms + 100 ms think`);
     for (let i = 1; i < arrivals.length; i++) {
       const gap = arrivals[i] - arrivals[i - 1];
@@ -95,11 +101,7 @@ test('think time longer than the timeout is not a timeout; a socket the server c
     setTimeout(() => req.socket.destroy(), 50);
   });
   try {
-    const log = new Log();
-    const user = new VirtualUser(clientOptions(request(server.url, 200)), 300, log);
-    await sleep(1400);
-    user.leave();
-    await user.done;
+    const log = await userFor(server.url, 300, 1400, 200);
     assert.deepEqual(log.timeouts, [], 'thinking never counts toward the request timeout');
     assert.equal(log.connectionErrors, 0, 'no request was on the closed sockets');
     assert.ok(log.responses.length >= 4 && log.responses.length <= 5, `${log.responses.length} answers in 1.4 s at 300 ms think`);
@@ -114,11 +116,7 @@ test('a refused connection counts once per attempt, with a pause between attempt
   const server = await startServer(fixedDelay(1));
   const url = server.url;
   await server.close();
-  const log = new Log();
-  const user = new VirtualUser(clientOptions(request(url)), 0, log);
-  await sleep(1000);
-  user.leave();
-  await user.done;
+  const log = await userFor(url, 0, 1000);
   // At least 100 ms between attempts: about 10 in a second, not thousands.
   assert.ok(log.connectionErrors >= 5 && log.connectionErrors <= 11, `${log.connectionErrors} connection errors in 1 s`);
   assert.equal(log.responses.length, 0);
@@ -130,11 +128,7 @@ test('a connection the server closes with a request on it counts one connection 
     setTimeout(() => sendJson(res, 200, TYPENAME), 20);
   });
   try {
-    const log = new Log();
-    const user = new VirtualUser(clientOptions(request(server.url)), 50, log);
-    await sleep(800);
-    user.leave();
-    await user.done;
+    const log = await userFor(server.url, 50, 800);
     assert.equal(log.connectionErrors, 1);
     assert.equal(log.responses.length + log.connectionErrors, server.received(), 'every request counted once');
     assert.ok(log.responses.every((r) => r.ms >= 19 && r.ms < 60), `raw latencies ${log.responses.map((r) => r.ms.toFixed(1)).join(', ')}`);
@@ -152,12 +146,8 @@ test('after a timeout the user thinks before its next request; corrected latency
     sendJson(res, 200, TYPENAME);
   });
   try {
-    const log = new Log();
     // Think time longer than the timeout.
-    const user = new VirtualUser(clientOptions(request(server.url, 150)), 300, log);
-    await sleep(800);
-    user.leave();
-    await user.done;
+    const log = await userFor(server.url, 300, 800, 150);
     assert.equal(log.timeouts.length, 1);
     assert.ok(arrivals.length >= 2);
     assert.ok(arrivals[1] - arrivals[0] >= 150 + 295, `the retry came ${(arrivals[1] - arrivals[0]).toFixed(0)} ms after the first send`);
@@ -173,11 +163,7 @@ test('a request past its timeout counts as one timeout, corrected at its full wa
     sendJson(res, 200, TYPENAME);
   });
   try {
-    const log = new Log();
-    const user = new VirtualUser(clientOptions(request(server.url, 200)), 50, log);
-    await sleep(500);
-    user.leave();
-    await user.done;
+    const log = await userFor(server.url, 50, 500, 200);
     assert.equal(log.timeouts.length, 1);
     assert.ok((log.timeouts[0] ?? 0) >= 195, `corrected ${log.timeouts[0]}`);
     assert.ok(log.responses.length >= 2, 'the user went on after the timeout');
