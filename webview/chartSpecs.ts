@@ -227,6 +227,12 @@ export function formatPercentileX(x: number): string {
 }
 
 /** `35 s` under two minutes, `12:05` beyond. */
+/**
+ * Time-axis tick steps that formatSeconds shows exactly: tenths of a second below two minutes,
+ * whole seconds above (uPlot's own steps include 0.25 s, which would read 1.25 s as "1.3s").
+ */
+export const SECOND_INCREMENTS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
+
 export function formatSeconds(seconds: number, span: number): string {
   if (span < 120) return `${Number(seconds.toFixed(1))}s`;
   const whole = Math.round(seconds);

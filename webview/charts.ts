@@ -8,7 +8,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { RunView, TaskView } from '../src/shared/protocol';
 import type { TaskId } from '../src/shared/result';
 import {
-  TASK_CHARTS, TASK_TITLES, chartData, formatAxisNumber, formatPercentileX, formatSeconds,
+  SECOND_INCREMENTS, TASK_CHARTS, TASK_TITLES, chartData, formatAxisNumber, formatPercentileX, formatSeconds,
   type ChartData, type ColorName, type SeriesData,
 } from './chartSpecs';
 import { placeInOrder } from './dom';
@@ -238,7 +238,7 @@ function plotOptions(data: ChartData, palette: Palette, width: number): uPlot.Op
         labelSize: 18,
         labelGap: 0,
       }
-    : { ...axis, size: 30, values: (_u, splits) => splits.map((s) => formatSeconds(s, span)) };
+    : { ...axis, size: 30, incrs: SECOND_INCREMENTS, values: (_u, splits) => splits.map((s) => formatSeconds(s, span)) };
   const counts = data.spec.kind === 'time' && data.spec.counts === true;
   const yAxis: uPlot.Axis = { ...axis, label: data.unit, size: 52, values: (_u, splits) => splits.map(formatAxisNumber) };
   if (counts) yAxis.incrs = COUNT_INCREMENTS;
@@ -277,7 +277,8 @@ function seriesOptions(s: SeriesData, palette: Palette, unit: string, percentile
     label: s.label,
     stroke: color,
     width: s.role === 'target' ? 1 : 1.75,
-    value: (_u, v) => formatValue(v, unit),
+    // A target is one value: its legend reads it wherever the cursor is (its marks sit at one x).
+    value: s.role === 'target' ? () => formatValue(s.values.find((v) => v !== null), unit) : (_u, v) => formatValue(v, unit),
     // Distribution curves have points at different percentiles: join across the others' x.
     spanGaps: percentile,
     points: { show: false },

@@ -267,6 +267,9 @@ describe('dashboard webview in Chromium', { skip: executablePath ? false : 'chro
       const legend = await p.locator('[data-chart="api:distribution"] .u-legend').innerText();
       assert.match(legend, /baseline/);
       assert.match(legend, /corrected for coordinated omission/);
+      // Target marks sit at one percentile each; their legend reads the target wherever the cursor is.
+      assert.match(legend, /p95 target 100 ms\s*100 ms/);
+      assert.match(legend, /p99 target 200 ms\s*200 ms/);
       const latencyLegend = await p.locator('[data-chart="api:latency"] .u-legend').innerText();
       assert.match(latencyLegend, /p99 corrected/);
       const baselineInk = await d.ink('api:distribution', '--vscode-charts-purple');

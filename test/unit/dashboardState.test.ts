@@ -6,7 +6,7 @@ import {
   MAX_SERIES_POINTS, boundSeries, initialState, reduce, reduceLocal, restoreState, shownRun, showingLiveRun,
   type DashboardState,
 } from '../../webview/state';
-import { TASK_CHARTS, chartData, formatPercentileX, percentileToX } from '../../webview/chartSpecs';
+import { SECOND_INCREMENTS, TASK_CHARTS, chartData, formatPercentileX, formatSeconds, percentileToX } from '../../webview/chartSpecs';
 import { apiRun } from '../e2e/harness/apiRun';
 
 const fold = (messages: readonly HostToWebview[], from: DashboardState = initialState): DashboardState =>
@@ -262,4 +262,22 @@ describe('chart data from the chart table', () => {
     assert.deepEqual([1, 10, 100, 1000, 10_000, 20].map(formatPercentileX), ['0%', '90%', '99%', '99.9%', '99.99%', '95%']);
     assert.ok(Math.abs(percentileToX(99.9) - 1000) < 1e-6);
   });
+});
+
+test('time-axis ticks: every multiple of every step reads back exactly, below and above two minutes', () => {
+  for (const span of [30, 600]) {
+    for (const step of SECOND_INCREMENTS.filter((s) => (span < 120 ? true : s >= 1))) {
+      for (let k = 0; k <= 40; k++) {
+        const t = Number((k * step).toFixed(6));
+        const label = formatSeconds(t, span);
+        const m = /^(\d+(?:\.\d)?)s$/.exec(label) ?? /^(\d+):(\d\d)$/.exec(label);
+        assert.ok(m, label);
+        const back = label.endsWith('s') ? Number(m[1]) : Number(m[1]) * 60 + Number(m[2]);
+        assert.ok(Math.abs(back - t) < 1e-9, `${t} s reads "${label}" (span ${span} s, step ${step})`);
+      }
+    }
+  }
+  // What uPlot's default steps did: 1.25 s read as 1.3s.
+  assert.equal(formatSeconds(1.25, 30), '1.3s');
+  assert.ok(!SECOND_INCREMENTS.includes(0.25));
 });
