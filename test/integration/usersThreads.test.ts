@@ -16,6 +16,10 @@ const WORKER = path.join(__dirname, '..', '..', 'dist', 'worker.js');
 const QUERY = '{"query":"{ __typename }"}';
 const request = (url: string, timeoutMs = 5000): HttpRequestSpec => ({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: QUERY, timeoutMs });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until `ready()` holds, checking every 20 ms, for at most `ms` (the assertion after says what failed). */
+async function until(ready: () => boolean, ms = 5000): Promise<void> {
+  for (const end = performance.now() + ms; !ready() && performance.now() < end; ) await sleep(20);
+}
 
 /** Records what a user reports, with when. */
 class Log implements UserRecorder {
@@ -157,6 +161,45 @@ test('after a timeout the user thinks before its next request; corrected latency
   }
 });
 
+test('a timeout in the middle of an answer leaves no half-read state: the next answers read right', async () => {
+  const server = await startServer((_req, res, i) => {
+    if (i === 0) {
+      // Headers promising 1000 bytes, 10 of them, then nothing.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 });
+      res.write('{"data":{"');
+      return;
+    }
+    sendJson(res, 200, TYPENAME);
+  });
+  try {
+    const log = await userFor(server.url, 20, 800, 200);
+    assert.equal(log.timeouts.length, 1);
+    assert.ok(log.responses.length >= 5, `${log.responses.length} answers after the timeout`);
+    assert.ok(log.responses.every((r) => r.status === 200 && !r.graphqlErrors), JSON.stringify(log.responses.slice(0, 3)));
+    assert.equal(log.responses.length + log.timeouts.length, server.received());
+  } finally {
+    await server.close();
+  }
+});
+
+test('answers with Connection: close send the next request on a new connection, with no error counted', async () => {
+  const sockets = new Set<Socket>();
+  const server = await startServer((req, res) => {
+    sockets.add(req.socket);
+    res.setHeader('connection', 'close');
+    sendJson(res, 200, TYPENAME);
+  });
+  try {
+    const log = await userFor(server.url, 0, 500);
+    assert.equal(log.connectionErrors, 0);
+    assert.ok(log.responses.length >= 10, `${log.responses.length} answers`);
+    assert.equal(log.responses.length, server.received());
+    assert.equal(sockets.size, server.received(), 'one connection per request');
+  } finally {
+    await server.close();
+  }
+});
+
 test('a request past its timeout counts as one timeout, corrected at its full wait', async () => {
   const server = await startServer((_req, res, i) => {
     if (i === 0) return; // never answered
@@ -184,24 +227,27 @@ test('load threads: a thread added mid-run takes its share of the users and the 
     }
     delay(req, res, i);
   });
+  const logs: string[] = [];
+  // growAt 0: grow at every sample (up to max), to exercise the mechanism without saturating.
+  const threads = await LoadThreads.start({ initial: 1, max: 3, fixed: false, growAt: 0 }, { request: request(server.url), thinkTimeMs: 20 }, WORKER, {
+    log: (_level, message) => logs.push(message),
+  });
+  const recorder = new LoadRecorder({ corrected: true });
+  let closed = false;
   try {
-    const logs: string[] = [];
-    // growAt 0: grow at every sample (up to max), to exercise the mechanism without saturating.
-    const threads = await LoadThreads.start({ initial: 1, max: 3, fixed: false, growAt: 0 }, { request: request(server.url), thinkTimeMs: 20 }, WORKER, {
-      log: (_level, message) => logs.push(message),
-    });
-    const recorder = new LoadRecorder({ corrected: true });
     threads.setTotal(6);
     await sleep(300);
     await threads.sample(recorder, 0.3);
-    for (let i = 0; i < 50 && threads.perThread.length < 2; i++) await sleep(20);
+    await until(() => threads.perThread.length === 2);
     assert.deepEqual(threads.perThread, [3, 3], 'half the users moved to the new thread');
     threads.setTotal(12);
     assert.deepEqual(threads.perThread, [6, 6]);
     await sleep(300);
     await threads.sample(recorder, 0.6);
-    for (let i = 0; i < 50 && threads.perThread.length < 3; i++) await sleep(20);
+    await until(() => threads.perThread.length === 3);
     assert.deepEqual(threads.perThread, [4, 4, 4]);
+    // The moved users arrive spread over one think time (20 ms): all of them, before going on.
+    await until(() => sockets.size === 19);
     threads.setTotal(15);
     assert.deepEqual(threads.perThread, [5, 5, 5]);
     threads.setTotal(9);
@@ -213,16 +259,19 @@ test('load threads: a thread added mid-run takes its share of the users and the 
     assert.equal(logs.length, 2, logs.join('\n'));
     assert.match(logs[0], /load thread 2 of at most 3 added at 0\.3 s .*; 3 users moved to it/);
     // Sockets: 6 first, 3 moved, 6 more, 4 moved, 3 more = 22; closed: 3 + 4 moved, 6 left.
-    await sleep(100);
+    await until(() => sockets.size >= 22 && closedSockets >= 13);
     assert.equal(sockets.size, 22);
     assert.equal(closedSockets, 13);
     await threads.close(true, recorder);
+    closed = true;
     recorder.closeInterval();
     // Every request the server received was answered, handed over and counted once.
     assert.equal(recorder.counts.requests, server.received());
     assert.equal(recorder.counts.succeeded, server.received());
     assert.equal(recorder.latency()?.count, server.received());
   } finally {
+    // A failed assertion must not leave the load workers running (the test process would hang).
+    if (!closed) await threads.close(false, recorder).catch(() => undefined);
     await server.close();
   }
 });
@@ -232,14 +281,15 @@ test('users with a fixed 3 load threads follow the stage line, and the totals ar
   try {
     const stages = [{ durationS: 1, target: 30 }, { durationS: 2, target: 30 }, { durationS: 1, target: 0 }];
     const result = await runUsersTask(
-      { request: request(server.url), stages, thinkTimeMs: 50, intervalMs: 1000, healthEveryMs: 1000, healthUrls: [], maxDurationS: 20, workers: 3 },
+      { request: request(server.url), stages, thinkTimeMs: 50, intervalMs: 1000, healthEveryMs: 60_000, healthUrls: [], maxDurationS: 20, workers: 3 },
       { emit: () => undefined, signal: new AbortController().signal, thresholds: { 'users.concurrency': 30 }, workerScript: WORKER },
     );
     const m = result.metrics as unknown as UsersMetrics;
     assert.equal(m.generator.workers, 3);
     assert.equal(m.peakUsers, 30);
-    const health = m.health.checks;
-    assert.equal(m.requests + health, server.received(), 'every request counted once, across the threads');
+    // One health check, at the start (the next would be due after the run): none cut off at the end.
+    assert.equal(m.health.checks, 1);
+    assert.equal(m.requests + 1, server.received(), 'every request counted once, across the threads');
     assert.equal(m.errors, 0);
     assert.equal(result.series.reduce((n, p) => n + p.requests, 0), m.requests);
     assert.equal(result.status, 'passed', JSON.stringify(result.criteria));

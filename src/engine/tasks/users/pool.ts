@@ -61,8 +61,11 @@ export class UserPool {
     return this.users.length;
   }
 
-  setUsers(count: number): void {
-    while (this.users.length < count) this.users.push(new VirtualUser(this.options, this.target.thinkTimeMs, this.recorder));
+  /** `spreadMs`: new users arrive at random within it instead of all at once. */
+  setUsers(count: number, spreadMs = 0): void {
+    while (this.users.length < count) {
+      this.users.push(new VirtualUser(this.options, this.target.thinkTimeMs, this.recorder, Math.random() * spreadMs));
+    }
     while (this.users.length > count) {
       const user = this.users.pop() as VirtualUser;
       this.leaving.add(user);

@@ -54,7 +54,7 @@ export function planThreads(
 }
 
 type ToShard =
-  | { type: 'users'; count: number }
+  | { type: 'users'; count: number; spreadMs: number }
   | { type: 'sample'; seq: number }
   | { type: 'close'; graceful: boolean }
   | { type: 'hurry' };
@@ -68,7 +68,7 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_SLACK_MS = 5_000;
 
 interface Shard {
-  setUsers(count: number): void;
+  setUsers(count: number, spreadMs?: number): void;
   sample(): Promise<PoolSample>;
   /** All users leave (after their answers if graceful); at most `withinMs`, then it is ended. */
   close(graceful: boolean, withinMs: number): Promise<PoolSample>;
@@ -81,8 +81,8 @@ class LocalShard implements Shard {
   constructor(target: UserTarget) {
     this.pool = new UserPool(target);
   }
-  setUsers(count: number): void {
-    this.pool.setUsers(count);
+  setUsers(count: number, spreadMs = 0): void {
+    this.pool.setUsers(count, spreadMs);
   }
   sample(): Promise<PoolSample> {
     return Promise.resolve(this.pool.sample());
@@ -141,8 +141,8 @@ class RemoteShard implements Shard {
     if (!this.failure) this.worker.postMessage(message);
   }
 
-  setUsers(count: number): void {
-    this.send({ type: 'users', count });
+  setUsers(count: number, spreadMs = 0): void {
+    this.send({ type: 'users', count, spreadMs });
   }
 
   sample(): Promise<PoolSample> {
@@ -188,7 +188,7 @@ export function serveShard(port: MessagePort, target: UserTarget): void {
   port.on('message', (message: ToShard) => {
     switch (message.type) {
       case 'users':
-        return pool.setUsers(message.count);
+        return pool.setUsers(message.count, message.spreadMs);
       case 'sample':
         return post({ type: 'sample', seq: message.seq, sample: pool.sample() });
       case 'close':
@@ -230,6 +230,7 @@ export class LoadThreads {
   /** A thread being added, if any: close() waits for it. */
   private growing: Promise<void> | null = null;
   private closed = false;
+  private hurried = false;
   private cannotGrow = false;
   private readonly addedAtS: number[] = [];
   private samples = 0;
@@ -349,12 +350,14 @@ export class LoadThreads {
       into.assigned++;
       changed.add(from);
     }
-    for (const slot of changed) slot.shard.setUsers(slot.assigned);
+    // The moved users arrive spread over one think time, not in one burst in step.
+    for (const slot of changed) slot.shard.setUsers(slot.assigned, slot === into ? this.target.thinkTimeMs : 0);
     return into.assigned;
   }
 
-  /** A graceful close under way: the users still finishing a request stop now (a cancel). */
+  /** A graceful close under way or about to be: the users still finishing a request stop now (a cancel). */
   hurry(): void {
+    this.hurried = true;
     for (const slot of this.slots) slot.shard.hurry();
   }
 
@@ -365,6 +368,8 @@ export class LoadThreads {
   async close(graceful: boolean, recorder: LoadRecorder): Promise<void> {
     this.closed = true;
     await this.growing;
+    // A cancel that came while a thread was still being added.
+    if (this.hurried) graceful = false;
     for (const slot of this.slots) slot.assigned = 0;
     const withinMs = (graceful ? this.target.request.timeoutMs : 0) + STOP_SLACK_MS;
     const last = await Promise.allSettled(this.slots.map((s) => s.shard.close(graceful, withinMs)));

@@ -21,8 +21,9 @@
  * Outcomes: exactly one per request written. A connection error with a request in flight counts
  * once, and so does a connection the server closes with a request on it; then the user waits at
  * least 100 ms (its think time if longer) and reconnects on a new client, so a server that is down
- * is not hammered in a spin. A timeout is autocannon's (it replaces the socket); the user then
- * thinks as after an answer before its next request.
+ * is not hammered in a spin. A timeout is autocannon's; the user then thinks as after an answer
+ * and goes on with a new client (autocannon's parser may still hold half of the late answer). An
+ * answer with `Connection: close` sends the next request on a new connection.
  */
 import AutocannonClient from 'autocannon/lib/httpClient';
 import type { HttpRequestSpec } from '../../load/target';
@@ -85,15 +86,18 @@ export class VirtualUser {
   private timedOut: Flight | null = null;
   private nextIntended: number | null = null;
 
+  /** `startAfterMs`: arrive that much later (users moved together spread their first requests). */
   constructor(
     private readonly options: ReturnType<typeof clientOptions>,
     private readonly thinkTimeMs: number,
     private readonly recorder: UserRecorder,
+    startAfterMs = 0,
   ) {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
-    this.connect();
+    if (startAfterMs > 0) this.schedule(startAfterMs);
+    else this.connect();
   }
 
   /** Leave once the request in flight (if any) is answered. */
@@ -141,46 +145,58 @@ export class VirtualUser {
       this.recorder.timeout(this.thinkTimeMs > 0 && lost ? performance.now() - lost.intended : undefined);
     });
     client.on('connError', () => {
-      // Destroyed here, autocannon does not reconnect (it checks right after this event).
-      client.destroy();
-      if (this.client !== client) return;
-      this.client = null;
+      // Destroyed at once, autocannon does not reconnect (it checks right after this event).
+      if (this.client !== client) return client.destroy();
       if (this.flight) {
         this.flight = null;
         this.recorder.connectionError();
       }
-      if (this.leaving) return this.end();
-      if (!this.pause) this.schedule(Math.max(this.thinkTimeMs, RECONNECT_PAUSE_MS));
+      this.replace(client, Math.max(this.thinkTimeMs, RECONNECT_PAUSE_MS));
+    });
+    // The answer's headers come before its end: whether the server keeps the connection open.
+    let serverCloses = false;
+    client.on('headers', (info: { shouldKeepAlive?: boolean }) => {
+      serverCloses = info.shouldKeepAlive === false;
     });
     client._doRequest = () => {
       const answered = afterResponse;
       afterResponse = false;
-      let timedOut = false;
       if (!answered && this.flight) {
+        const lost = this.flight;
+        this.flight = null;
         if (client.pipelinedRequests.size() > 0) {
           // The server closed the connection with the request on it. autocannon would resend on
           // the new socket with the unanswered request still queued (and time every later answer
-          // from it): this client is dropped instead, the request counted as a connection error.
-          this.flight = null;
+          // from it): the request counts as a connection error and a new client takes over.
           this.recorder.connectionError();
-          this.client = null;
-          client.destroy();
-          if (this.leaving) return this.end();
-          if (!this.pause) this.schedule(Math.max(this.thinkTimeMs, RECONNECT_PAUSE_MS));
-          return;
+          return this.replace(client, Math.max(this.thinkTimeMs, RECONNECT_PAUSE_MS));
         }
-        // autocannon timed the request out (its queue is cleared); it says 'timeout' right after.
-        this.timedOut = this.flight;
-        this.flight = null;
-        timedOut = true;
+        // autocannon timed the request out and says 'timeout' right after this. Its parser may
+        // hold half an answer, which would swallow the next one: a new client after the pause.
+        this.timedOut = lost;
+        return this.replace(client, this.thinkTimeMs);
+      }
+      if (answered && serverCloses) {
+        // The answer said Connection: close: the next request goes on a new connection, never
+        // onto the socket the server is closing.
+        serverCloses = false;
+        return this.replace(client, this.thinkTimeMs);
       }
       if (this.leaving) return this.end();
       // A reconnect during the pause (the server closed an idle keep-alive socket): the pause sends.
       if (this.pause) return;
-      if (!(answered || timedOut) || this.thinkTimeMs <= 0) return send.call(client);
+      if (!answered || this.thinkTimeMs <= 0) return send.call(client);
       client.timeoutTicker.reschedule(this.thinkTimeMs + this.options.timeout * 1000);
       this.schedule(this.thinkTimeMs);
     };
+  }
+
+  /** Drops `client` (its socket and whatever it was parsing); a new one sends after `pauseMs`. */
+  private replace(client: AutocannonClient, pauseMs: number): void {
+    if (this.client === client) this.client = null;
+    client.destroy();
+    if (this.leaving) return this.end();
+    if (!this.pause) this.schedule(pauseMs);
   }
 
   /** Waits, then sends the next request (on a new client if the last one is gone). */
