@@ -12,7 +12,7 @@ import { IMPLEMENTED_TASKS } from './tasks/catalog';
 import { DEFAULT_TABLE, USAGE_BUFFER_DEFAULTS, type UsageBufferOptions } from './tasks/usageBuffer/types';
 import { newRunId } from './results';
 import { DB_DEFAULTS, type DbOptions } from './tasks/db/types';
-import { USERS_DEFAULTS, parseStages, type Stage, type UsersOptions } from './tasks/users/types';
+import { USERS_DEFAULTS, parseStages, totalDurationS, type Stage, type UsersOptions } from './tasks/users/types';
 
 /** What the command line (or the extension) may set over the config file. */
 export interface Overrides {
@@ -133,6 +133,13 @@ function resolveDbUrl(loaded: LoadedConfig, overrides: Overrides, env: NodeJS.Pr
   return url.toString();
 }
 
+/** Load, health polls and metric scrapes stay on this machine unless the user allowed others. */
+function assertOnThisMachine(host: string, what: string, allowed: boolean | undefined): void {
+  if (!isLoopbackHost(host) && !allowed) {
+    throw new InputError(`refusing to ${what}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
+  }
+}
+
 function positive(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isFinite(value) || value <= 0) throw new InputError(`${name}: expected a positive number, got ${value}`);
@@ -143,12 +150,12 @@ function positive(name: string, value: number | undefined): number | undefined {
 function usersOptions(loaded: LoadedConfig, overrides: Overrides, request: HttpRequestSpec): UsersOptions {
   const users = loaded.config.users ?? {};
   const d = USERS_DEFAULTS;
-  const raw = overrides.stages ?? users.stages ?? DEFAULT_STAGES;
+  const raw = overrides.stages ?? users.stages ?? d.stages;
   const stages: Stage[] = typeof raw === 'string' ? parseStages(raw) : raw.map((s) => ({ durationS: s.durationS, target: s.target }));
   const thinkTimeMs = overrides.thinkTimeMs ?? users.thinkTimeMs ?? d.thinkTimeMs;
   if (!Number.isFinite(thinkTimeMs) || thinkTimeMs < 0) throw new InputError(`--think-time: expected 0 or more milliseconds, got ${thinkTimeMs}`);
   const intervalMs = overrides.intervalS !== undefined ? (positive('--interval', overrides.intervalS) ?? 5) * 1000 : users.intervalMs ?? d.intervalMs;
-  const totalS = stages.reduce((n, s) => n + s.durationS, 0);
+  const totalS = totalDurationS(stages);
   const configured = overrides.workers ?? users.workers;
   const workers = configured === 'auto' ? undefined : configured;
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) {
@@ -156,9 +163,7 @@ function usersOptions(loaded: LoadedConfig, overrides: Overrides, request: HttpR
   }
   for (const url of users.healthUrls ?? []) {
     const host = new URL(url).hostname;
-    if (!isLoopbackHost(host) && !(overrides.allowRemote || loaded.config.target?.allowRemote)) {
-      throw new InputError(`refusing to poll ${host}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
-    }
+    assertOnThisMachine(host, `poll ${host}`, overrides.allowRemote || loaded.config.target?.allowRemote);
   }
   return {
     request,
@@ -172,8 +177,6 @@ function usersOptions(loaded: LoadedConfig, overrides: Overrides, request: HttpR
   };
 }
 
-/** 1 minute up to 100 users, 5 minutes at 100, 1 minute down: the seed's "100-500 users for 5-10 minutes", low end. */
-const DEFAULT_STAGES = '1m:100,5m:100,1m:0';
 
 /** The database check's options: the config's `db`, the flags, the database. */
 function dbOptions(loaded: LoadedConfig, overrides: Overrides, dbUrl: string | null, runId: string, alongside: boolean): DbOptions {
@@ -203,9 +206,7 @@ function dbOptions(loaded: LoadedConfig, overrides: Overrides, dbUrl: string | n
     } catch {
       throw new InputError(`metrics URL is not a URL: ${redactUrl(url)}`);
     }
-    if (!isLoopbackHost(host) && !(overrides.allowRemote || loaded.config.target?.allowRemote)) {
-      throw new InputError(`refusing to scrape ${host}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
-    }
+    assertOnThisMachine(host, `scrape ${host}`, overrides.allowRemote || loaded.config.target?.allowRemote);
   }
   if (overrides.allowRemote || loaded.config.target?.allowRemote) options.allowRemoteMetrics = true;
   if (db.readSql) options.readSql = db.readSql;
@@ -286,9 +287,7 @@ export function buildPlan(taskIds: readonly TaskId[], loaded: LoadedConfig, over
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new InputError(`${overrides.url ? '--url' : '$.target.url'}: expected an http:// or https:// URL, got ${url.protocol}`);
     }
-    if (!isLoopbackHost(url.hostname) && !(overrides.allowRemote || config.target?.allowRemote)) {
-      throw new InputError(`refusing to send load to ${url.host}, which is not on this machine: pass --allow-remote or set target.allowRemote to confirm`);
-    }
+    assertOnThisMachine(url.hostname, `send load to ${url.host}`, overrides.allowRemote || config.target?.allowRemote);
     const api = config.api ?? {};
     const timeoutMs = positive('--timeout', overrides.timeoutMs) ?? api.timeoutMs ?? DEFAULTS.timeoutMs;
     if (timeoutMs < 1000) throw new InputError(`--timeout: expected at least 1000 ms, got ${timeoutMs}`);

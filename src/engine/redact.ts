@@ -18,6 +18,16 @@ export function redactUrl(raw: string): string {
   return url.toString().replace(/%2A%2A%2A/g, '***');
 }
 
+/** The secret values in a database URL (its password, raw and decoded), for redactText. */
+export function secretsOf(dbUrl: string): string[] {
+  try {
+    const url = new URL(dbUrl);
+    return url.password ? [url.password, decodeURIComponent(url.password)] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Replaces every occurrence of the given secret values in free text. */
 export function redactText(text: string, secrets: readonly string[]): string {
   return secrets.filter((s) => s.length >= 4).reduce((acc, s) => acc.split(s).join('***'), text);

@@ -4,7 +4,6 @@ import { assertNever, type TaskEvent, type TaskSpec, type WorkerCommand, type Wo
 import { createHistogram, encodeHistogram, mergeEncoded } from './histogram';
 import { InputError } from './errors';
 import { preflight, type PreflightReport } from './preflight';
-import { newRunId } from './results';
 import type { RunPlan } from './plan';
 import { TOOL } from './tool';
 import { foldQueryTimeouts } from './tasks/alongside';
@@ -25,8 +24,6 @@ export interface RunOptions extends RunHooks {
   /** How long a cancelled worker gets to report before it is terminated. */
   cancelGraceMs?: number;
   demo?: boolean;
-  /** Set when the caller announced the run before it started (the extension does). */
-  runId?: string;
 }
 
 /**
@@ -70,7 +67,7 @@ export async function executeRun(plan: RunPlan, options: RunOptions): Promise<Ru
   return {
     schemaVersion: 1,
     tool: TOOL,
-    runId: options.runId ?? plan.runId ?? newRunId(new Date(startedAt)),
+    runId: plan.runId,
     startedAt,
     finishedAt: new Date().toISOString(),
     target: plan.target,

@@ -182,7 +182,6 @@ export class RunManager extends Disposable {
           return executeRun(plan, {
             signal: controller.signal,
             workerPath: this.deps.workerPath,
-            runId,
             onPreflight: (report) => report.warnings.forEach((w) => log.warn(w)),
             onTaskStart: (task) => {
               model.taskStarted(task);

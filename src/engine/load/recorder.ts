@@ -145,16 +145,18 @@ export class LoadRecorder {
    * way is a feeder: its totals are not read, another recorder's absorb() gets everything.
    */
   takePart(): RecorderPart {
+    // An empty interval sends no histograms: absorb() merges only parts that counted requests.
+    const any = this.interval.requests > 0;
     const part: RecorderPart = {
       counts: this.interval,
-      histogram: encodeHistogram(this.intervalHistogram),
-      statusCodes: Object.fromEntries([...this.statusCodes.entries()].map(([k, v]) => [String(k), v])),
+      histogram: any ? encodeHistogram(this.intervalHistogram) : '',
+      statusCodes: this.statusCodeCounts(),
       lastOutcomeAgoMs: this.total.requests ? this.now() - this.lastOutcomeAt : null,
     };
     this.statusCodes.clear();
     this.intervalHistogram.reset();
     if (this.intervalCorrected) {
-      part.correctedHistogram = encodeHistogram(this.intervalCorrected);
+      if (any) part.correctedHistogram = encodeHistogram(this.intervalCorrected);
       this.intervalCorrected.reset();
     }
     this.interval = emptyCounts();

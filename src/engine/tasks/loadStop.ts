@@ -34,3 +34,17 @@ export class LoadStop {
     this.finish?.removeEventListener('abort', this.onCancel);
   }
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts (a load's pauses end with its stop). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -16,7 +16,7 @@ import { Probes, type ProbeOutcome } from './probes';
 import { metricsEndpoint, scrape, type ScrapeOutcome } from './scrape';
 import { DB_DEFAULTS, type AvgMax, type DbMetrics, type DbNodeFigures, type DbOptions, type FigureSource } from './types';
 
-export { DB_DEFAULTS, PROBE_TABLE, type DbMetrics, type DbNodeFigures, type DbOptions, type FigureSource } from './types';
+export { type DbMetrics, type DbNodeFigures, type DbOptions, type FigureSource } from './types';
 
 const RUN_ID = /^[A-Za-z0-9.:-]{1,64}$/;
 
@@ -107,24 +107,17 @@ export async function runDbTask(options: DbOptions, ctx: TaskContext): Promise<T
       const again = (before: ScrapeOutcome[], urls: string[]): Promise<Array<ScrapeOutcome | null>> =>
         Promise.all(urls.map((u, i) => (before[i].ok ? scrape(u, scrapeTimeoutMs) : Promise.resolve(null))));
       const [ybAfter, neAfter] = await Promise.all([again(ybBefore, yb), again(neBefore, ne)]);
-      ybAfter.forEach((a, i) => {
-        const b = ybBefore[i];
-        if (!a || !b.ok) return;
-        if (!a.ok) {
-          unreachable.push({ url: a.url, error: `second scrape: ${a.error}` });
-          return;
-        }
-        nodeOutcomes.push(...ybNodeFigures(b.scrape, a.scrape, cores, a.format === 'json' ? 'yb-json' : 'yb-tserver'));
-      });
-      neAfter.forEach((a, i) => {
-        const b = neBefore[i];
-        if (!a || !b.ok) return;
-        if (!a.ok) {
-          unreachable.push({ url: a.url, error: `second scrape: ${a.error}` });
-          return;
-        }
-        nodeOutcomes.push(nodeExporterFigures(b.scrape, a.scrape, mountpoint));
-      });
+      type Answered = Extract<ScrapeOutcome, { ok: true }>;
+      // Each source's figures come from its two scrapes; a source that answered only once is unreachable.
+      const pairUp = (before: ScrapeOutcome[], after: Array<ScrapeOutcome | null>, figures: (b: Answered, a: Answered) => NodeOutcome[]): void =>
+        after.forEach((a, i) => {
+          const b = before[i];
+          if (!a || !b.ok) return;
+          if (a.ok) nodeOutcomes.push(...figures(b, a));
+          else unreachable.push({ url: a.url, error: `second scrape: ${a.error}` });
+        });
+      pairUp(ybBefore, ybAfter, (b, a) => ybNodeFigures(b.scrape, a.scrape, cores, a.format === 'json' ? 'yb-json' : 'yb-tserver'));
+      pairUp(neBefore, neAfter, (b, a) => [nodeExporterFigures(b.scrape, a.scrape, mountpoint)]);
     }
   } finally {
     sampler?.stop();

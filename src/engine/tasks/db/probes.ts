@@ -16,7 +16,7 @@ import type { TaskEvent } from '../../../shared/protocol';
 import { errorMessage, InputError } from '../../errors';
 import { createHistogram, recordMs, summarize, type LatencyHistogram } from '../../histogram';
 import { LoadRecorder } from '../../load/recorder';
-import { redactText } from '../../redact';
+import { redactText, secretsOf } from '../../redact';
 import { PROBE_TABLE, type DbOptions } from './types';
 
 const APP_NAME = 'phase3-db-probe';
@@ -44,15 +44,6 @@ export function isQueryTimeout(err: unknown): boolean {
 }
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
-export function secretsOf(dbUrl: string): string[] {
-  try {
-    const url = new URL(dbUrl);
-    return url.password ? [url.password, decodeURIComponent(url.password)] : [];
-  } catch {
-    return [];
-  }
-}
 
 /** Connected, probe table ready; `run` drives the load, `close` removes this run's rows and disconnects. */
 export class Probes {

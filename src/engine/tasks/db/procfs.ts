@@ -112,6 +112,7 @@ export class ProcessSampler {
   maxProcesses = 0;
   usedPss = true;
   lost = false;
+  private stopped = false;
 
   constructor(private readonly pid: number, everyMs: number) {
     this.last = sampleTree(pid);
@@ -150,7 +151,10 @@ export class ProcessSampler {
     }
   }
 
+  /** Takes the last sample, once: a second stop (the task's finally) reads nothing more. */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     clearInterval(this.timer);
     this.tick();
   }

@@ -24,9 +24,7 @@ export type {
   UsageBufferScript,
   UsageBufferTable,
 } from './types';
-export { DEFAULT_TABLE, USAGE_BUFFER_DEFAULTS } from './types';
-export { buildUpsertSql, buildFlushStatements } from './sql';
-export { DEFAULT_PATTERNS } from './script';
+export { DEFAULT_TABLE } from './types';
 
 export async function runUsageBufferTask(options: UsageBufferOptions, ctx: TaskContext): Promise<TaskResult> {
   // Bad input throws InputError here, before anything is sent or run.

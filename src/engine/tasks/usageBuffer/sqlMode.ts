@@ -6,14 +6,15 @@ import pg from 'pg';
 import type { LoadIntervalPoint } from '../../../shared/result';
 import type { TaskEvent } from '../../../shared/protocol';
 import { InputError } from '../../errors';
+import { sleep } from '../loadStop';
 import { LoadRecorder } from '../../load/recorder';
-import { redactText } from '../../redact';
+import { redactText, secretsOf } from '../../redact';
 import { backoffMs, breaksConnection, classifyError, type Classified } from './classify';
 import { Flusher, type FlusherOutcome } from './flush';
 import { addInto, Ledger, planKeys, randomIncrement, sumRows, zeroTotals } from './ledger';
 import { buildCountRowsSql, buildDeleteRowsSql, buildReadRowsSql, tableLabel } from './sql';
 import type { FlushMetrics, QuantityTotals, UsageBufferMetrics, UsageBufferOptions } from './types';
-import { APP_LOAD, clientConfig, connectControl, describeConnectError, secretsOf, setStatementTimeoutSql, validateTarget } from './validate';
+import { APP_LOAD, clientConfig, connectControl, describeConnectError, setStatementTimeoutSql, validateTarget } from './validate';
 
 /** Every fourth increment goes to the hot key, so every worker hits it and contention is real. */
 const HOT_EVERY = 4;
@@ -397,17 +398,4 @@ async function waitForBackendsGone(control: pg.Client, pids: number[], timeoutMs
     if (alive.length === 0 || Date.now() >= deadline) return alive;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

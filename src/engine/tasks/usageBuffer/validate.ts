@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { InputError } from '../../errors';
-import { redactText, redactUrl } from '../../redact';
+import { redactText, redactUrl, secretsOf } from '../../redact';
 import { sqlstateOf } from './classify';
 import {
   buildCountRowsSql,
@@ -87,15 +87,6 @@ export function describeConnectError(err: unknown, dbUrl: string): string {
   if (code === '28P01' || code === '28000') return `usage-buffer: cannot log in to the database at ${where}: ${message}`;
   if (code === '3D000') return `usage-buffer: ${message} (${where})`;
   return `usage-buffer: cannot reach the database at ${where}: ${message}`;
-}
-
-export function secretsOf(dbUrl: string): string[] {
-  try {
-    const url = new URL(dbUrl);
-    return url.password ? [url.password, decodeURIComponent(url.password)] : [];
-  } catch {
-    return [];
-  }
 }
 
 export function parseDbUrl(dbUrl: string): URL {

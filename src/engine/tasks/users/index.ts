@@ -11,7 +11,6 @@
  * counts and µs histograms, which are merged into this task's recorder; every interval closes a
  * point of the series from the merged histograms.
  */
-import { setMaxListeners } from 'node:events';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LoadIntervalPoint, TaskResult } from '../../../shared/result';
@@ -19,7 +18,7 @@ import { loadTaskResult } from '../../load/taskResult';
 import { hasGraphqlErrors, LoadRecorder } from '../../load/recorder';
 import type { HttpRequestSpec } from '../../load/target';
 import type { TaskContext } from '../api';
-import { LoadStop } from '../loadStop';
+import { LoadStop, sleep } from '../loadStop';
 import { detectDegradation, steadyIntervals, type SteadyInterval } from './degradation';
 import { defaultCores, LoadThreads, planThreads } from './threads';
 import {
@@ -31,7 +30,7 @@ import {
   type UsersOptions,
 } from './types';
 
-export { parseStages, USERS_DEFAULTS, type Stage, type UsersOptions, type UsersMetrics } from './types';
+export type { UsersOptions, UsersMetrics } from './types';
 
 /** How often the user count is brought to the stage line. */
 const CONTROL_MS = 100;
@@ -90,18 +89,8 @@ const newAgent = (url: string): http.Agent => {
 };
 
 /** Resolves at `at` (performance.now() time) or when `signal` aborts, whichever is first. */
-const sleepUntil = (at: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const ms = at - performance.now();
-    if (ms <= 0 || signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+const sleepUntil = (at: number, signal: AbortSignal): Promise<void> => sleep(at - performance.now(), signal);
+
 
 /** Polls the GraphQL health query and the extra URLs, each on its own keep-alive connection. */
 class HealthWatch {
@@ -170,7 +159,6 @@ export async function runUsersTask(options: UsersOptions, ctx: TaskContext): Pro
     ctx.emit({ type: 'log', task: 'users', level: 'warn', message: `${options.workers} load threads asked for, but this run has no worker script to start them from: one thread carries the users` });
   }
   const stop = new LoadStop(ctx.signal, options.maxDurationS, ctx.finish);
-  setMaxListeners(0, stop.signal);
   const recorder = new LoadRecorder({ corrected: thinkTimeMs > 0 });
   const cpuAtStart = process.cpuUsage();
   const t0 = performance.now();

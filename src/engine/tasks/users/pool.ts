@@ -18,8 +18,6 @@ export interface ThreadLoad {
 export interface PoolSample {
   part: RecorderPart;
   load: ThreadLoad;
-  /** Users connected and not leaving. */
-  active: number;
 }
 
 /** This thread's event-loop utilization and delay, between samples. */
@@ -57,10 +55,6 @@ export class UserPool {
     this.recorder = new LoadRecorder({ corrected: target.thinkTimeMs > 0 });
   }
 
-  get active(): number {
-    return this.users.length;
-  }
-
   /** `spreadMs`: new users arrive at random within it instead of all at once. */
   setUsers(count: number, spreadMs = 0): void {
     while (this.users.length < count) {
@@ -75,7 +69,7 @@ export class UserPool {
   }
 
   sample(): PoolSample {
-    return { part: this.recorder.takePart(), load: this.watch.sample(), active: this.users.length };
+    return { part: this.recorder.takePart(), load: this.watch.sample() };
   }
 
   /** Users still finishing their last request stop now (a cancel during a graceful close). */

@@ -28,10 +28,11 @@ export interface UsersOptions {
 }
 
 export const USERS_DEFAULTS = {
+  /** 1 minute up to 100 users, 5 minutes at 100, 1 minute down: the seed's "100-500 users for 5-10 minutes", low end. */
+  stages: '1m:100,5m:100,1m:0',
   thinkTimeMs: 1000,
   intervalMs: 5000,
   healthEveryMs: 5000,
-  healthUrls: [] as readonly string[],
 } as const;
 
 export interface DegradationMetrics {
