@@ -1,17 +1,8 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { RunResult } from '../shared/result';
 import { fillChecklist, newChecklist, type ChecklistOutcome } from '../engine/checklist';
 import { InputError } from '../engine/errors';
-import { writeFileAtomic } from '../engine/results';
-
-/** Where "Save chart images" puts the latency chart, relative to the checklist. */
-export const SCREENSHOT = path.join('phase3-charts', 'phase3-api-latency.png');
-
-/** The saved latency chart beside the checklist, as a link relative to it, when there is one. */
-export function screenshotFor(checklist: string): string | undefined {
-  return fs.existsSync(path.join(path.dirname(checklist), SCREENSHOT)) ? SCREENSHOT.split(path.sep).join('/') : undefined;
-}
+import { screenshotFor, writeFileAtomic } from '../engine/results';
 
 /**
  * Fills the checklist's Phase 3 section from a run and writes it in one atomic step (a crash
@@ -19,7 +10,8 @@ export function screenshotFor(checklist: string): string | undefined {
  */
 export function writeChecklist(file: string, run: RunResult, options: { create?: boolean; dryRun?: boolean } = {}): ChecklistOutcome {
   let text: string;
-  if (fs.existsSync(file)) {
+  const existed = fs.existsSync(file);
+  if (existed) {
     text = fs.readFileSync(file, 'utf8');
   } else if (options.create) {
     text = newChecklist();
@@ -27,7 +19,7 @@ export function writeChecklist(file: string, run: RunResult, options: { create?:
     throw new InputError(`${file}: no such file (pass --create to start a new checklist)`);
   }
   const outcome = fillChecklist(text, run, { screenshot: screenshotFor(file) });
-  const changed = outcome.markdown !== text || !fs.existsSync(file);
+  const changed = outcome.markdown !== text || !existed;
   if (changed && !options.dryRun) writeFileAtomic(file, outcome.markdown);
   return outcome;
 }

@@ -130,7 +130,8 @@ export function evaluateCriteria(
   });
 }
 
-const SYMBOLS: Record<Comparator, string> = { '<': '<', '<=': '≤', '>': '>', '>=': '≥', '==': '=' };
+/** How a comparator reads in text. */
+export const SYMBOLS: Record<Comparator, string> = { '<': '<', '<=': '≤', '>': '>', '>=': '≥', '==': '=' };
 
 /** Units shown beside a figure: counts read better bare (`Timeouts 0 (target 0)`). */
 export function unitSuffix(unit: string): string {

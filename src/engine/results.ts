@@ -8,6 +8,15 @@ import { redactText } from './redact';
 
 export const RUNS_DIR = path.join('.phase3', 'runs');
 
+/** Where the dashboard's "Save chart images" puts the charts: beside the checklist. */
+export const CHARTS_DIR = 'phase3-charts';
+
+/** The saved latency chart beside the checklist, as a link relative to it, when there is one. */
+export function screenshotFor(checklist: string): string | undefined {
+  const link = `${CHARTS_DIR}/phase3-api-latency.png`;
+  return fs.existsSync(path.join(path.dirname(checklist), link)) ? link : undefined;
+}
+
 /** `20261204-210501-3f2a`: sorts by time, safe in file names. */
 export function newRunId(at: Date = new Date()): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CriterionResult, RunResult, TaskId } from '../shared/result';
-import { fillChecklist, newChecklist, phase3Items, type ChecklistItem } from '../engine/checklist';
+import { fillChecklist, findCriterion, newChecklist, phase3Items } from '../engine/checklist';
+import { screenshotFor } from '../engine/results';
 import { formatCriterion } from '../engine/criteria';
 import { Commands, Settings } from './ids';
 import { Disposable } from './lifecycle';
@@ -10,14 +10,6 @@ import type { Log } from './log';
 import type { ResultsModel, RunEntry } from './resultsModel';
 import { timeAgo } from './resultsTree';
 import { checklistFile, workspaceRoot } from './settings';
-
-/** Where "Save chart images" puts the latency chart, relative to the checklist. */
-const SCREENSHOT = 'phase3-charts/phase3-api-latency.png';
-
-function criterionOf(run: RunResult, id: string): CriterionResult | null {
-  const task = id.split('.')[0] as TaskId;
-  return run.tasks[task]?.criteria.find((c) => c.id === id) ?? null;
-}
 
 function isChecklist(document: vscode.TextDocument): boolean {
   const root = workspaceRoot();
@@ -51,13 +43,24 @@ export class ChecklistFeatures extends Disposable implements vscode.CodeLensProv
     this.refreshDiagnostics();
   }
 
+  /** The checklist's Phase 3 items, parsed once per document version (not per lens, hover and keystroke). */
+  private readonly parsed = new WeakMap<vscode.TextDocument, { version: number; items: ReturnType<typeof phase3Items> }>();
+
+  private items(document: vscode.TextDocument): ReturnType<typeof phase3Items> {
+    const cached = this.parsed.get(document);
+    if (cached?.version === document.version) return cached.items;
+    const items = phase3Items(document.getText());
+    this.parsed.set(document, { version: document.version, items });
+    return items;
+  }
+
   private latestRun(): RunEntry | null {
     return this.model.history[0] ?? null;
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     if (!isChecklist(document)) return [];
-    const { heading } = phase3Items(document.getText());
+    const { heading } = this.items(document);
     const line = heading ? heading.line - 1 : 0;
     const range = new vscode.Range(line, 0, line, 0);
     const lenses = [new vscode.CodeLens(range, { title: '$(play) Run Phase 3', command: Commands.runAll })];
@@ -74,10 +77,10 @@ export class ChecklistFeatures extends Disposable implements vscode.CodeLensProv
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | null {
     if (!isChecklist(document)) return null;
     const latest = this.latestRun();
-    const item = phase3Items(document.getText()).items.find((i) => i.line - 1 === position.line);
+    const item = this.items(document).items.find((i) => i.line - 1 === position.line);
     if (!item?.criterionId) return null;
     const text = new vscode.MarkdownString();
-    const criterion = latest ? criterionOf(latest.run, item.criterionId) : null;
+    const criterion = latest ? findCriterion(latest.run, item.criterionId) : null;
     if (!latest || !criterion) {
       text.appendMarkdown(`**Phase 3** \`${item.criterionId}\`: not measured in the last run.`);
     } else {
@@ -97,8 +100,8 @@ export class ChecklistFeatures extends Disposable implements vscode.CodeLensProv
       if (!isChecklist(document)) continue;
       const problems: vscode.Diagnostic[] = [];
       if (latest) {
-        for (const item of phase3Items(document.getText()).items) {
-          const failed = item.criterionId ? criterionOf(latest.run, item.criterionId) : null;
+        for (const item of this.items(document).items) {
+          const failed = item.criterionId ? findCriterion(latest.run, item.criterionId) : null;
           if (failed?.passed !== false) continue;
           const diagnostic = new vscode.Diagnostic(
             document.lineAt(item.line - 1).range,
@@ -138,8 +141,7 @@ export class ChecklistFeatures extends Disposable implements vscode.CodeLensProv
       await vscode.workspace.fs.writeFile(uri, Buffer.from(newChecklist(), 'utf8'));
     }
     const document = await vscode.workspace.openTextDocument(uri);
-    const screenshot = fs.existsSync(path.join(path.dirname(file), SCREENSHOT)) ? SCREENSHOT : undefined;
-    const outcome = fillChecklist(document.getText(), run.run, { screenshot });
+    const outcome = fillChecklist(document.getText(), run.run, { screenshot: screenshotFor(file) });
     if (outcome.edits.length === 0) {
       void vscode.window.showInformationMessage(`Phase 3: ${vscode.workspace.asRelativePath(uri)} already holds run ${run.runId}.`);
       return true;
@@ -161,4 +163,3 @@ export class ChecklistFeatures extends Disposable implements vscode.CodeLensProv
   }
 }
 
-export type { ChecklistItem };

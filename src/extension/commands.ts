@@ -5,7 +5,7 @@ import { TASK_IDS, type TaskId } from '../shared/result';
 import type { HostToWebview } from '../shared/protocol';
 import { compareRuns, formatComparison } from '../engine/compare';
 import { formatJunitReport, formatMarkdownReport } from '../engine/report';
-import { serializeRun } from '../engine/results';
+import { CHARTS_DIR, serializeRun } from '../engine/results';
 import { toRunView } from '../engine/view';
 import { errorMessage } from '../engine/errors';
 import { Commands, TaskCommands } from './ids';
@@ -114,7 +114,7 @@ async function compareWithBaseline(deps: CommandDeps): Promise<void> {
 export async function saveChartImages(images: Array<{ name: string; dataUrl: string }>): Promise<HostToWebview> {
   const root = workspaceRoot();
   if (!root) return { type: 'imagesSaved', files: [], error: 'no workspace folder is open' };
-  const dir = path.join(path.dirname(checklistFile(root)), 'phase3-charts');
+  const dir = path.join(path.dirname(checklistFile(root)), CHARTS_DIR);
   try {
     fs.mkdirSync(dir, { recursive: true });
     const files: string[] = [];

@@ -3,7 +3,7 @@ import { formatNumber } from '../criteria';
 import { InputError } from '../errors';
 import { applyEdits, EditList } from './edits';
 import { subsectionKind } from './match';
-import { detectEol, findPhase3, lineEnd, lineStart, parseMarkdown, phaseNumber, SCREENSHOT_LABEL, type ParsedItem, type Phase3Section } from './parse';
+import { detectEol, findPhase3, lineEnd, lineStart, parseMarkdown, phaseNumber, SCREENSHOT_LABEL, type ParsedDocument, type ParsedItem, type Phase3Section } from './parse';
 import { blockRunId, renderResultsBlock } from './resultsBlock';
 import { failureNote, findNotes, findSlot, LEADING_BLANK, LINE_SLOT, slotValue } from './slots';
 import { standardPhase3 } from './standard';
@@ -28,7 +28,8 @@ interface Skipped {
 
 type Measured = CriterionResult & { actual: number; passed: boolean };
 
-function criterionOf(run: RunResult, id: string): CriterionResult | null {
+/** A criterion of the run by id, whichever task it belongs to. */
+export function findCriterion(run: RunResult, id: string): CriterionResult | null {
   for (const task of Object.values(run.tasks)) {
     const found = task?.criteria.find((c) => c.id === id);
     if (found) return found;
@@ -39,9 +40,10 @@ function criterionOf(run: RunResult, id: string): CriterionResult | null {
 const isMeasured = (c: CriterionResult | null): c is Measured => !!c && c.passed !== null && c.actual !== null;
 
 export function fillChecklist(markdown: string, run: RunResult, options: FillOptions = {}): ChecklistOutcome {
-  const section = findPhase3(markdown);
+  const doc = parseMarkdown(markdown);
+  const section = findPhase3(markdown, doc);
   if (section) return fillSection(markdown, section, run, options);
-  return addSection(markdown, run, options);
+  return addSection(markdown, doc, run, options);
 }
 
 function fillSection(markdown: string, section: Phase3Section, run: RunResult, options: FillOptions): ChecklistOutcome {
@@ -59,7 +61,7 @@ function fillSection(markdown: string, section: Phase3Section, run: RunResult, o
       skipped.push({ at: lineStart(markdown, item.start), text: item.text, reason: item.match === 'ambiguous' ? 'ambiguous' : 'no criterion matches' });
       continue;
     }
-    const criterion = criterionOf(run, item.criterionId);
+    const criterion = findCriterion(run, item.criterionId);
     if (!isMeasured(criterion)) {
       skipped.push({ at: lineStart(markdown, item.start), text: item.text, reason: 'not measured in this run' });
       continue;
@@ -131,7 +133,7 @@ const TEST_RESULT_LINES: ReadonlyArray<{ label: RegExp; value(run: RunResult): {
 
 /** The criterion's figure when it was measured, else the raw latency summary's. */
 function ubFigure(run: RunResult, criterionId: string, pick: 'mean' | 'p99'): { v: number; criterionId: string } | null {
-  const c = criterionOf(run, criterionId);
+  const c = findCriterion(run, criterionId);
   if (c?.actual !== null && c?.actual !== undefined) return { v: c.actual, criterionId };
   const task: TaskResult | undefined = run.tasks['usage-buffer'];
   const summary = task?.metrics.latencyMs;
@@ -252,8 +254,7 @@ function writeResultsBlock(markdown: string, section: Phase3Section, run: RunRes
  * No Phase 3 section: the standard one goes before the first later phase (Phase 4, 5 …), which
  * keeps the phases in order, or at the end of the file; then it is filled like any other.
  */
-function addSection(markdown: string, run: RunResult, options: FillOptions): ChecklistOutcome {
-  const doc = parseMarkdown(markdown);
+function addSection(markdown: string, doc: ParsedDocument, run: RunResult, options: FillOptions): ChecklistOutcome {
   const eol = detectEol(markdown);
   const later = doc.root.children.find((n) => (phaseNumber(n) ?? 0) > 3);
   let at: number;

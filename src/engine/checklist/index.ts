@@ -6,10 +6,10 @@ import { findPhase3 } from './parse';
 import type { ChecklistItem } from './types';
 
 export type { ChangeKind, ChecklistChange, ChecklistItem, ChecklistOutcome, FillOptions, TextEdit, UnmatchedReason } from './types';
-export { fillChecklist } from './fill';
+export { fillChecklist, findCriterion } from './fill';
 export { applyEdits } from './edits';
 export { newChecklist } from './standard';
-export { ITEM_RULES, SECTION_KINDS, matchItem } from './match';
+export { matchItem } from './match';
 export { BLOCK_END as RESULTS_BLOCK_END, BLOCK_START as RESULTS_BLOCK_START } from './parse';
 
 /** The Phase 3 heading and its task items with the criterion each is about (for CodeLens, hover, diagnostics). */

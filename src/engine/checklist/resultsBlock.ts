@@ -1,9 +1,8 @@
 import type { CriterionResult, RunResult, TaskId, TaskResult } from '../../shared/result';
-import { formatNumber, unitSuffix } from '../criteria';
+import { formatNumber, SYMBOLS, unitSuffix } from '../criteria';
 import { redactUrl } from '../redact';
 import { TASK_TITLES } from '../tasks/catalog';
 import { BLOCK_END, BLOCK_START } from './parse';
-import { formatValue, SYMBOLS } from './slots';
 
 /**
  * The results block at the end of the Phase 3 section: what the run was, every criterion against
@@ -35,7 +34,7 @@ function inline(text: string): string {
 
 const cell = (text: string): string => inline(text).replace(/\|/g, '\\|');
 
-const figure = (v: number, unit: string): string => `${formatValue(v, unit)}${unitSuffix(unit)}`;
+const figure = (v: number, unit: string): string => `${formatNumber(v)}${unitSuffix(unit)}`;
 
 function measured(c: CriterionResult): string {
   if (c.actual === null) return `not measured${c.note ? ` (${c.note})` : ''}`;
@@ -71,7 +70,7 @@ const count = (m: Metrics, key: string, label: string): string | null => {
 };
 const rate = (m: Metrics, key: string, label: string): string | null => {
   const v = num(m[key]);
-  return v === null ? null : `${label} ${formatValue(v * 100, '%')}%`;
+  return v === null ? null : `${label} ${formatNumber(v * 100)}%`;
 };
 const avgMax = (m: Metrics, key: string, label: string): string | null => {
   const v = obj(m[key]);
@@ -79,7 +78,7 @@ const avgMax = (m: Metrics, key: string, label: string): string | null => {
   const avg = num(v.avg);
   const max = num(v.max);
   if (avg === null && max === null) return null;
-  return `${label} ${[avg === null ? null : `avg ${formatValue(avg, '%')}%`, max === null ? null : `max ${formatValue(max, '%')}%`].filter(Boolean).join(' / ')}`;
+  return `${label} ${[avg === null ? null : `avg ${formatNumber(avg)}%`, max === null ? null : `max ${formatNumber(max)}%`].filter(Boolean).join(' / ')}`;
 };
 
 function keyMetrics(id: TaskId, m: Metrics): string {
@@ -103,7 +102,7 @@ function keyMetrics(id: TaskId, m: Metrics): string {
         latencyFigures(m, 'readLatencyMs', [['p50', 'read P50'], ['p99', 'read P99']]),
         latencyFigures(m, 'writeLatencyMs', [['p50', 'write P50'], ['p99', 'write P99']]),
         avgMax(m, 'cpuPercent', 'CPU'), avgMax(m, 'memoryPercent', 'memory'),
-        num(m.diskPercent) === null ? null : `disk ${formatValue(num(m.diskPercent) ?? 0, '%')}%`,
+        num(m.diskPercent) === null ? null : `disk ${formatNumber(num(m.diskPercent) ?? 0)}%`,
         count(m, 'queryTimeouts', 'query timeouts'), count(m, 'opsPerSec', 'ops/s'),
       ]);
     case 'users': {

@@ -1,5 +1,5 @@
-import type { Comparator, CriterionResult } from '../../shared/result';
-import { formatNumber, unitSuffix } from '../criteria';
+import type { CriterionResult } from '../../shared/result';
+import { formatNumber, SYMBOLS, unitSuffix } from '../criteria';
 
 /**
  * The text forms the writer reads and writes inside an item: the blank (or the value a run
@@ -69,22 +69,11 @@ export const LEADING_BLANK = new RegExp(String.raw`^[ \t]*(${BLANK})`);
 /** A Test Results line's value: a blank, or the number a write put there. */
 export const LINE_SLOT = String.raw`(?:${BLANK}|${NUM})`;
 
-/**
- * A figure in its unit for the checklist: as `formatNumber` prints it, except that a percentage
- * drops trailing zeros (`0.03`, `99.8`: a rate reads as the team wrote its targets, `< 0.1%`).
- */
-export function formatValue(v: number, unit: string): string {
-  const s = formatNumber(v);
-  return unit === '%' && s.includes('.') && !/e/i.test(s) ? s.replace(/\.?0+$/, '') : s;
-}
-
-export const SYMBOLS: Record<Comparator, string> = { '<': '<', '<=': '≤', '>': '>', '>=': '≥', '==': '=' };
-
 /** The note on a failed item; `ms`/`%` shown, counts bare. */
 export function failureNote(c: CriterionResult): string {
   const u = unitSuffix(c.unit);
-  const actual = c.actual === null ? '' : formatValue(c.actual, c.unit);
-  return ` — ✗ measured ${actual}${u}, target ${SYMBOLS[c.comparator]} ${formatValue(c.target, c.unit)}${u}`;
+  const actual = c.actual === null ? '' : formatNumber(c.actual);
+  return ` — ✗ measured ${actual}${u}, target ${SYMBOLS[c.comparator]} ${formatNumber(c.target)}${u}`;
 }
 
 /**
@@ -95,6 +84,6 @@ export function failureNote(c: CriterionResult): string {
 export function slotValue(c: CriterionResult & { actual: number }, after: string): string {
   const unitAfter = /^\s*(ms|s|%)(?![\w])/.exec(after)?.[1];
   if (c.unit === 'ms' && unitAfter === 's') return `**${formatNumber(c.actual / 1000)}**`;
-  if ((c.unit === 'ms' && unitAfter === 'ms') || (c.unit === '%' && unitAfter === '%')) return `**${formatValue(c.actual, c.unit)}**`;
-  return `**${formatValue(c.actual, c.unit)}${unitSuffix(c.unit)}**`;
+  if ((c.unit === 'ms' && unitAfter === 'ms') || (c.unit === '%' && unitAfter === '%')) return `**${formatNumber(c.actual)}**`;
+  return `**${formatNumber(c.actual)}${unitSuffix(c.unit)}**`;
 }
