@@ -273,12 +273,13 @@ function plotOptions(data: ChartData, palette: Palette, width: number): uPlot.Op
 
 function seriesOptions(s: SeriesData, palette: Palette, unit: string, percentile: boolean): uPlot.Series {
   const color = palette.colors[s.color];
+  const targetText = s.role === 'target' ? formatValue(s.values.find((v) => v !== null), unit) : '';
   const series: uPlot.Series = {
     label: s.label,
     stroke: color,
     width: s.role === 'target' ? 1 : 1.75,
     // A target is one value: its legend reads it wherever the cursor is (its marks sit at one x).
-    value: s.role === 'target' ? () => formatValue(s.values.find((v) => v !== null), unit) : (_u, v) => formatValue(v, unit),
+    value: s.role === 'target' ? () => targetText : (_u, v) => formatValue(v, unit),
     // Distribution curves have points at different percentiles: join across the others' x.
     spanGaps: percentile,
     points: { show: false },
